@@ -1,0 +1,1 @@
+"""The consortium's smart contracts, run as chaincode services (deployed on their own)."""

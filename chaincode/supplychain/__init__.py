@@ -1,0 +1,1 @@
+"""Supply-chain chaincode: contracts and the service that runs them."""

@@ -1,0 +1,29 @@
+"""Chaincode errors with a stable code prefix, so clients map them without parsing prose.
+
+A raised exception becomes a status-500 response whose message is ``"<CODE>: <text>"``.
+"""
+
+
+class ChaincodeError(Exception):
+    """Base class: ``str(err)`` is ``"<CODE>: <message>"``."""
+
+    code = "ERROR"
+
+    def __init__(self, message: str):
+        super().__init__(f"{self.code}: {message}")
+
+
+class InvalidArgument(ChaincodeError):
+    code = "INVALID_ARGUMENT"
+
+
+class NotFound(ChaincodeError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(ChaincodeError):
+    code = "FORBIDDEN"
+
+
+class Conflict(ChaincodeError):
+    code = "CONFLICT"
