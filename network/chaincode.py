@@ -171,13 +171,21 @@ def wait_listening(layout: Layout, node: Node, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         if processes.running_pid(layout.pid(node)) is None:
             log = layout.log(node)
-            raise DeployError(f"{node.name} exited during start-up. Last lines of {log}:\n{processes.log_tail(log)}")
+            status = processes.exit_status(layout.pid(node))
+            raise DeployError(f"{node.name} {status} during start-up. Last lines of {log}:\n{processes.log_tail(log)}")
         try:
             socket.create_connection(("127.0.0.1", node.port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.2)
     raise DeployError(f"{node.name} is not listening on {node.address} after {timeout:.0f} s")
+
+
+def _approvals(binaries: Binaries, layout: Layout, peer: Node, definition: list[str]) -> dict[str, bool]:
+    """Which organisations have approved exactly this definition (checkcommitreadiness)."""
+    out = _cli(binaries, layout, peer, "lifecycle", "chaincode", "checkcommitreadiness", *definition, "-O", "json",
+               what="checkcommitreadiness")  # fmt: skip
+    return _json(out).get("approvals", {})
 
 
 def deploy(topology: Topology, binaries: Binaries, layout: Layout, report=lambda _: None) -> dict:
@@ -210,13 +218,14 @@ def deploy(topology: Topology, binaries: Binaries, layout: Layout, report=lambda
 
     common = ["-C", cc.channel, "-n", cc.name, "-v", version, "--sequence", str(sequence),
               "--signature-policy", cc.endorsement_policy]  # fmt: skip
+    approved = _approvals(binaries, layout, first_peer, common)
     for org in orgs:
+        if approved.get(org.msp_id):
+            continue  # approved by an earlier, interrupted deploy: approving again is refused
         report(f"approving {cc.name} sequence {sequence} for {org.name}")
         _cli(binaries, layout, org.peers[0], "lifecycle", "chaincode", "approveformyorg", *_orderer_args(layout, topology),
              *common, "--package-id", pkg_ids[org.name], "--waitForEvent", what="approveformyorg")  # fmt: skip
-    readiness = _json(_cli(binaries, layout, first_peer, "lifecycle", "chaincode", "checkcommitreadiness", *common,
-                           "-O", "json", what="checkcommitreadiness"))  # fmt: skip
-    missing = sorted(msp for msp, ok in readiness.get("approvals", {}).items() if not ok)
+    missing = sorted(msp for msp, ok in _approvals(binaries, layout, first_peer, common).items() if not ok)
     if missing:
         raise DeployError(f"{cc.name} sequence {sequence} cannot be committed: not approved by {', '.join(missing)}")
     report(f"committing {cc.name} sequence {sequence}")

@@ -21,8 +21,26 @@ from pathlib import Path
 import psutil
 
 
+# Nodes this process started, so it can reap them: a node outlives the command that
+# started it, but within one process (the tests) an exited child must not linger.
+_children: dict[int, subprocess.Popen] = {}
+
+
 class NodeError(RuntimeError):
     """A node could not be started or did not become healthy; the message says why."""
+
+
+def exit_status(pid_file: Path) -> str:
+    """How the node recorded in ``pid_file`` ended, if this process started it."""
+    try:
+        child = _children.get(json.loads(pid_file.read_text())["pid"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        child = None
+    if child is None or child.returncode is None:
+        return "exited"
+    if child.returncode < 0:
+        return f"was killed by {signal.Signals(-child.returncode).name}"
+    return f"exited with status {child.returncode}"
 
 
 def log_tail(log: Path, lines: int = 25) -> str:
@@ -51,6 +69,7 @@ def start(name: str, argv: Sequence[str], env: dict[str, str], log: Path, pid_fi
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    _children[proc.pid] = proc
     pid_file.write_text(json.dumps({"pid": proc.pid, "exe": str(argv[0]), "argv": list(argv[1:])}))
     return proc.pid
 
@@ -59,6 +78,11 @@ def running_pid(pid_file: Path) -> int | None:
     """The pid of the node recorded in ``pid_file`` if that node is still running."""
     try:
         record = json.loads(pid_file.read_text())
+        child = _children.get(record["pid"])
+        if child is not None:
+            # Our own child: ask it directly. Its command line is not yet the node's in
+            # the instant between fork and exec, so the check below would misjudge it.
+            return record["pid"] if child.poll() is None else None
         proc = psutil.Process(record["pid"])
         if proc.status() == psutil.STATUS_ZOMBIE:
             proc.wait(0)
@@ -87,6 +111,9 @@ def stop(pid_file: Path, timeout: float = 15.0) -> bool:
             proc.wait(5)
     except (ProcessLookupError, psutil.NoSuchProcess):
         pass
+    child = _children.pop(pid, None)
+    if child is not None:
+        child.wait()
     pid_file.unlink(missing_ok=True)
     return True
 
@@ -130,7 +157,7 @@ def wait_healthy(name: str, url: str, ctx: ssl.SSLContext, pid_file: Path, log: 
     last = ""
     while time.monotonic() < deadline:
         if running_pid(pid_file) is None:
-            raise NodeError(f"{name} exited during start-up. Last lines of {log}:\n{log_tail(log)}")
+            raise NodeError(f"{name} {exit_status(pid_file)} during start-up. Last lines of {log}:\n{log_tail(log)}")
         status, body = http_get(url, ctx)
         if status == 200:
             return
