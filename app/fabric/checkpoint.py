@@ -8,6 +8,7 @@ and Node ``node/src/{checkpointer,inmemorycheckpointer,filecheckpointer}.ts``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -134,10 +135,8 @@ class FileCheckpointer(InMemoryCheckpointer):
                 os.fsync(file.fileno())
             os.replace(temporary, self._path)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
-            except FileNotFoundError:
-                pass
             raise
         _fsync_directory(directory)
 

@@ -42,13 +42,26 @@ class _Closeable(Protocol):
     def close(self) -> None: ...
 
 
+# Stubs are built once per channel and shared by every Gateway on it, so that per-request Gateways (one per user
+# for offline signing) cost next to nothing. Stubs do not reference the channel object, so entries go with it.
+_stubs: weakref.WeakKeyDictionary[grpc.Channel, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+_stubs_lock = threading.Lock()
+
+
+def _stubs_for(channel: grpc.Channel) -> tuple[Any, Any]:
+    with _stubs_lock:
+        stubs = _stubs.get(channel)
+        if stubs is None:
+            stubs = _stubs[channel] = (gateway_pb2_grpc.GatewayStub(channel), events_pb2_grpc.DeliverStub(channel))
+        return stubs
+
+
 class GatewayClient:
     """Calls the ``gateway.Gateway`` and ``protos.Deliver`` services and raises the package's errors."""
 
     def __init__(self, channel: grpc.Channel, timeouts: Timeouts) -> None:
         self.timeouts = timeouts
-        self._gateway = gateway_pb2_grpc.GatewayStub(channel)
-        self._deliver = events_pb2_grpc.DeliverStub(channel)
+        self._gateway, self._deliver = _stubs_for(channel)
         self._streams: weakref.WeakSet[_Closeable] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._closed = False
@@ -67,9 +80,7 @@ class GatewayClient:
         try:
             return self._gateway.Endorse(request, timeout=_pick(timeout, self.timeouts.endorse))
         except grpc.RpcError as error:
-            raise EndorseError(
-                *rpc_error_status(error), cause=error, transaction_id=request.transaction_id
-            ) from error
+            raise EndorseError(*rpc_error_status(error), cause=error, transaction_id=request.transaction_id) from error
 
     def submit(self, request: gateway_pb2.SubmitRequest, timeout: float | None) -> None:
         """Submit to the orderer; raises ``SubmitError``."""

@@ -70,7 +70,10 @@ class Contract:
         transient_data: Mapping[str, Argument] | None = None,
         endorsing_organizations: Iterable[str] | None = None,
     ) -> bytes:
-        """Evaluate with full options; ``endorsing_organizations`` restricts the peers asked. Raises ``GatewayError``."""
+        """Evaluate with full options; ``endorsing_organizations`` limits which orgs' peers are asked.
+
+        Raises ``GatewayError``.
+        """
         return self.new_proposal(
             name,
             arguments=arguments,

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import grpc
+from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import transaction_pb2
 from google.protobuf import any_pb2
@@ -44,6 +45,13 @@ __all__ = [
 
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 _CONNECTION_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# Deliver answers with common.Status; map it to the nearest gRPC code so that callers can treat both alike.
+_DELIVER_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    503: grpc.StatusCode.UNAVAILABLE,
+}
 # Fabric's endorser formats chaincode failures as "chaincode response <status>, <message>" (status >= 400).
 _CHAINCODE_RESPONSE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
 
@@ -79,7 +87,7 @@ class GatewayError(Exception):
         super().__init__(self._describe())
 
     @classmethod
-    def from_rpc_error(cls, error: grpc.RpcError) -> GatewayError:
+    def from_rpc_error(cls, error: grpc.RpcError) -> Self:
         """Build the error from a failed call, decoding the ``ErrorDetail``s from its trailers."""
         return cls(*rpc_error_status(error), cause=error)
 
@@ -158,18 +166,12 @@ class CommitStatusError(_TransactionError):
 class DeliverError(GatewayError):
     """A block event stream ended with a ``common.Status`` other than SUCCESS (``status``, e.g. 403 FORBIDDEN)."""
 
-    _CODES = {
-        400: grpc.StatusCode.INVALID_ARGUMENT,
-        403: grpc.StatusCode.PERMISSION_DENIED,
-        404: grpc.StatusCode.NOT_FOUND,
-        503: grpc.StatusCode.UNAVAILABLE,
-    }
-
-    def __init__(self, status: int, status_name: str) -> None:
+    def __init__(self, status: int) -> None:
         self.status = status
-        self.status_name = status_name
+        self.status_name = _enum_name(common_pb2.Status, status)
         super().__init__(
-            self._CODES.get(status, grpc.StatusCode.UNKNOWN), f"deliver ended with status {status} ({status_name})"
+            _DELIVER_CODES.get(status, grpc.StatusCode.UNKNOWN),
+            f"deliver ended with status {status} ({self.status_name})",
         )
 
 
@@ -183,9 +185,7 @@ class CommitError(Exception):
     def __init__(self, code: int, transaction_id: str) -> None:
         self.code = code
         self.transaction_id = transaction_id
-        super().__init__(
-            f"transaction {transaction_id} failed to commit with status code {code} ({self.code_name})"
-        )
+        super().__init__(f"transaction {transaction_id} failed to commit with status code {code} ({self.code_name})")
 
     @property
     def code_name(self) -> str:
@@ -195,10 +195,14 @@ class CommitError(Exception):
 
 def validation_code_name(code: int) -> str:
     """Name of a ``TxValidationCode`` number, or ``UNKNOWN_<n>`` for a value this proto version does not know."""
+    return _enum_name(transaction_pb2.TxValidationCode, code)
+
+
+def _enum_name(enum: Any, value: int) -> str:
     try:
-        return transaction_pb2.TxValidationCode.Name(code)
+        return str(enum.Name(value))
     except ValueError:
-        return f"UNKNOWN_{code}"
+        return f"UNKNOWN_{value}"
 
 
 def rpc_error_status(error: grpc.RpcError) -> tuple[grpc.StatusCode, str, list[ErrorDetail]]:

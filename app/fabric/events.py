@@ -147,7 +147,7 @@ class _BlockEvents(CloseableIterator[T]):
                 self.close()
                 if response.status == common_pb2.SUCCESS:
                     raise StopIteration
-                raise DeliverError(response.status, common_pb2.Status.Name(response.status))
+                raise DeliverError(response.status)
 
 
 class ChaincodeEventsRequest:
@@ -191,9 +191,7 @@ class _BlockEventsRequestBase(Generic[T]):
     _method: ClassVar[str]
     _field: ClassVar[str]
 
-    def __init__(
-        self, client: GatewayClient, signing_identity: SigningIdentity, envelope: common_pb2.Envelope
-    ) -> None:
+    def __init__(self, client: GatewayClient, signing_identity: SigningIdentity, envelope: common_pb2.Envelope) -> None:
         self._client = client
         self._signing_identity = signing_identity
         self._envelope = envelope

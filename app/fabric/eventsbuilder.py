@@ -1,4 +1,4 @@
-"""Building the signed-to-be requests that open event streams: start positions, ChaincodeEvents requests and the
+"""Building the unsigned requests that open event streams: start positions, ChaincodeEvents requests and the
 Deliver seek envelope.
 
 Internal to the package. Mirrors Go ``pkg/client/{eventsbuilder,chaincodeeventsbuilder,blockeventsbuilder}.go`` and
@@ -7,14 +7,12 @@ Node ``node/src/{eventsbuilder,chaincodeeventsbuilder,blockeventsbuilder}.ts``.
 
 from __future__ import annotations
 
-import time
-
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.orderer import ab_pb2
-from google.protobuf import timestamp_pb2
 
 from .checkpoint import Checkpoint
+from .proposalbuilder import timestamp_now
 
 _MAX_BLOCK_NUMBER = 2**64 - 1
 
@@ -72,10 +70,9 @@ def seek_envelope(
     The timestamp must be within the peer's ``authentication.timewindow`` (15 min), so build it just before use.
     """
     start, _ = start_position(start_block, checkpoint)
-    now = time.time_ns()
     channel_header = common_pb2.ChannelHeader(
         type=common_pb2.DELIVER_SEEK_INFO,
-        timestamp=timestamp_pb2.Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000),
+        timestamp=timestamp_now(),
         channel_id=channel_name,
         epoch=0,
         tls_cert_hash=tls_certificate_hash or b"",

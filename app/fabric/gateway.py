@@ -37,6 +37,7 @@ from .transaction import Transaction
 __all__ = ["Gateway", "Timeouts", "connect", "new_grpc_channel", "tls_certificate_hash"]
 
 _M = TypeVar("_M", bound=Message)
+_DEFAULT_TIMEOUTS = Timeouts()
 
 MAX_MESSAGE_LENGTH = 100 * 1024 * 1024
 """Peers send blocks up to 100 MiB; grpc-python would refuse anything over 4 MiB with RESOURCE_EXHAUSTED."""
@@ -112,7 +113,7 @@ def connect(
     """
     return Gateway(
         SigningIdentity(identity, signer, hash),
-        GatewayClient(channel, timeouts or Timeouts()),
+        GatewayClient(channel, timeouts or _DEFAULT_TIMEOUTS),
         tls_client_certificate_hash,
     )
 

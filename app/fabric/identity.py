@@ -55,9 +55,7 @@ class X509Identity:
         if not isinstance(self.credentials, bytes):
             raise TypeError("credentials must be PEM bytes")
         # The MSP rejects a chain or trailing data with a bare "access denied", so catch it here.
-        if self.credentials.count(_PEM_CERTIFICATE) != 1 or not self.credentials.lstrip().startswith(
-            _PEM_CERTIFICATE
-        ):
+        if self.credentials.count(_PEM_CERTIFICATE) != 1 or not self.credentials.lstrip().startswith(_PEM_CERTIFICATE):
             raise ValueError("credentials must hold exactly one PEM CERTIFICATE block")
 
     @classmethod
@@ -73,9 +71,7 @@ class X509Identity:
 
 def serialize_identity(identity: Identity) -> bytes:
     """Return the serialised ``msp.SerializedIdentity`` used as the creator in headers and requests."""
-    return identities_pb2.SerializedIdentity(
-        mspid=identity.msp_id, id_bytes=identity.credentials
-    ).SerializeToString()
+    return identities_pb2.SerializedIdentity(mspid=identity.msp_id, id_bytes=identity.credentials).SerializeToString()
 
 
 def _read_pem(source: bytes | str | os.PathLike[str]) -> bytes:
@@ -99,7 +95,8 @@ def load_private_key(
 ) -> ec.EllipticCurvePrivateKey:
     """Load an ECDSA private key from PEM data or a file path; ``password`` decrypts an encrypted PEM.
 
-    Raises ``TypeError`` for a key that is not ECDSA, and ``ValueError`` for bad data or a wrong password.
+    Raises ``ValueError`` for bad data or a wrong password, ``TypeError`` for a key that is not ECDSA or a password
+    given for an unencrypted key (or missing for an encrypted one).
     """
     if isinstance(password, str):
         password = password.encode("utf-8")

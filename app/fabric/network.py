@@ -79,9 +79,7 @@ class Network:
         self, *, start_block: int | None = None, checkpoint: Checkpoint | None = None, timeout: float | None = None
     ) -> CloseableIterator[common_pb2.Block]:
         """Stream full blocks (invalid transactions included)."""
-        return self.new_block_events_request(start_block=start_block, checkpoint=checkpoint).get_events(
-            timeout=timeout
-        )
+        return self.new_block_events_request(start_block=start_block, checkpoint=checkpoint).get_events(timeout=timeout)
 
     def new_block_events_request(
         self, *, start_block: int | None = None, checkpoint: Checkpoint | None = None

@@ -20,6 +20,12 @@ Argument = str | bytes | bytearray | memoryview
 """A transaction argument: ``str`` is sent as UTF-8, binary types as they are."""
 
 
+def timestamp_now() -> timestamp_pb2.Timestamp:
+    """The current time as a protobuf ``Timestamp`` (UTC)."""
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
+
+
 def chaincode_header_extension(chaincode_name: str) -> bytes:
     """Serialised ``ChaincodeHeaderExtension`` naming the chaincode (name only); constant per contract."""
     if not chaincode_name:
@@ -52,11 +58,10 @@ def new_proposed_transaction(
 ) -> gateway_pb2.ProposedTransaction:
     """Build the unsigned ``ProposedTransaction`` for one invocation with a fresh nonce and transaction ID."""
     context = TransactionContext(creator)
-    now = time.time_ns()
     channel_header = common_pb2.ChannelHeader(
         type=common_pb2.ENDORSER_TRANSACTION,
         version=0,
-        timestamp=timestamp_pb2.Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000),
+        timestamp=timestamp_now(),
         channel_id=channel_name,
         tx_id=context.transaction_id,
         epoch=0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import NoReturn
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -121,7 +122,7 @@ class PrivateKeySigner:
     def __repr__(self) -> str:
         return f"<PrivateKeySigner {self.__key.curve.name}>"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         # Pickling would write the key out in the clear.
         raise TypeError("PrivateKeySigner cannot be pickled")
 

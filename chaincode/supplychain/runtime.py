@@ -6,6 +6,9 @@ Each fix is here because the library has no setting for it:
   asyncio tasks at once; overlapping writes fail with GRPC_CALL_ERROR_TOO_MANY_OPERATIONS,
   and when the lost write is a COMPLETED message the peer waits out its execute timeout
   while holding the ledger's commit lock. Every write goes through one asyncio.Lock.
+- Chaincode events. ``stub.set_event`` records the event but the library's handler never
+  sends it to the peer, so no event ever reached a listener. The COMPLETED message here
+  carries it (one event per transaction, the last one set, as in the Go shim).
 - ``org.hyperledger.fabric:GetMetadata``. The library answers only ``get_metadata``;
   the official contract APIs and tools call ``GetMetadata``.
 - Logging. The library logs every message at DEBUG/INFO and warns once per message,
@@ -20,6 +23,10 @@ import logging
 from fabric_chaincode_python.fabric_contract_api import ContractChaincode
 from fabric_chaincode_python.fabric_shim import handler as shim_handler
 from fabric_chaincode_python.fabric_shim import server as shim_server
+from fabric_chaincode_python.fabric_shim.stub import ChaincodeStub
+from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_response_pb2
+
+ERROR_STATUS = 400
 
 SYSTEM_CONTRACT = "org.hyperledger.fabric"
 
@@ -46,6 +53,28 @@ class SerialisedHandler(shim_handler.Handler):
         # The message-queue handler copies the context when the stream starts, so wrapping
         # it here covers every write: registration, state calls and COMPLETED messages.
         return await super().chat_with_peer(stream, SerialisedWrites(context))
+
+    async def handle_stub_interaction(self, msg, action="Invoke"):
+        """Run Init/Invoke and answer COMPLETED with the response and the chaincode event."""
+        stub = ChaincodeStub(self, msg.channel_id, msg.txid, chaincode_pb2.ChaincodeInput.FromString(msg.payload),
+                             msg.proposal)  # fmt: skip
+        run = self.chaincode.init if (action or "").lower() == "init" else self.chaincode.invoke
+        response = await run(stub)
+        if not response or not response.status:
+            response = proposal_response_pb2.Response(status=500, message=f"chaincode {action} returned no response")
+        completed = chaincode_shim_pb2.ChaincodeMessage(
+            type=chaincode_shim_pb2.ChaincodeMessage.COMPLETED,
+            payload=response.SerializeToString(),
+            txid=msg.txid,
+            channel_id=msg.channel_id,
+        )
+        events = stub.get_events()
+        if events and response.status < ERROR_STATUS:
+            # The peer fills in the chaincode name; a failed transaction emits nothing.
+            completed.chaincode_event.event_name = events[-1].event_name
+            completed.chaincode_event.payload = events[-1].payload
+            completed.chaincode_event.tx_id = msg.txid
+        await self.context.write(completed)
 
 
 class Chaincode(ContractChaincode):

@@ -23,7 +23,7 @@ def test_evaluate_transaction_returns_the_peer_result(gateway, fake_peer):
     fake_peer.gateway.evaluate_result = b'{"id":"asset1"}'
     contract = gateway.get_network("mychannel").get_contract("basic")
     assert contract.evaluate_transaction("ReadAsset", "asset1") == b'{"id":"asset1"}'
-    (method, request), = fake_peer.gateway.requests
+    ((method, request),) = fake_peer.gateway.requests
     assert method == "Evaluate"
     assert request.channel_id == "mychannel"
     assert len(request.transaction_id) == 64

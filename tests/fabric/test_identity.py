@@ -36,7 +36,7 @@ def test_load_certificate_accepts_bytes_text_and_paths(credentials, tmp_path):
     assert load_certificate(credentials.certificate_pem) == credentials.certificate
     assert load_certificate(credentials.certificate_pem.decode()) == credentials.certificate
     assert load_certificate(path) == credentials.certificate
-    with pytest.raises(ValueError, match="pathlib.Path"):
+    with pytest.raises(ValueError, match=r"pathlib\.Path"):
         load_certificate(str(path))
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
-from fabric_protos.peer import chaincode_pb2, proposal_pb2, transaction_pb2
+from fabric_protos.peer import chaincode_pb2, proposal_pb2
 
 from app.fabric import new_transaction_id, serialize_identity
 
@@ -76,20 +76,20 @@ def test_endorsing_organizations_go_into_the_proposed_transaction(gateway):
     assert list(proposed.endorsing_organizations) == ["Org1MSP", "Org2MSP"]
 
 
-def test_transient_data_is_in_the_proposal_but_not_in_the_endorsed_transaction(gateway, fake_peer):
+def test_transient_data_stays_out_of_the_payload_hash_form(gateway):
     contract = gateway.get_network("mychannel").get_contract("private")
-    proposal = contract.new_proposal("Store", transient_data={"secret": b"\x01\x02", "note": "text"})
-    *_, payload, _ = parse(proposal)
+    proposal = contract.new_proposal("Store", arguments=["k"], transient_data={"secret": b"\x01\x02", "note": "text"})
+    _, inner, _, _, payload, spec = parse(proposal)
     assert dict(payload.TransientMap) == {"secret": b"\x01\x02", "note": b"text"}
+    assert list(spec.input.args) == [b"Store", b"k"]
 
-    transaction = proposal.endorse()
-    envelope = gateway_pb2.PreparedTransaction.FromString(transaction.bytes()).envelope
-    data = common_pb2.Payload.FromString(envelope.payload).data
-    action = transaction_pb2.Transaction.FromString(data).actions[0]
-    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(action.payload)
-    stored = proposal_pb2.ChaincodeProposalPayload.FromString(action_payload.chaincode_proposal_payload)
-    assert len(stored.TransientMap) == 0
-    assert stored.input == payload.input
+    # Peers hash, and the gateway stores, the payload re-serialised without the map: only `input` may remain.
+    hash_form = proposal_pb2.ChaincodeProposalPayload(input=payload.input).SerializeToString()
+    assert inner.payload.startswith(hash_form) and inner.payload != hash_form
+    assert b"secret" not in hash_form and b"text" not in hash_form
+
+    plain = parse(contract.new_proposal("Store", arguments=["k"]))[1]
+    assert plain.payload == hash_form
 
 
 def test_non_text_arguments_are_refused(gateway):

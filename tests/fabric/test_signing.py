@@ -13,9 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from app.fabric import new_private_key_signer, none, normalize_der_signature, p1363_to_der, sha256
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-P384_ORDER = int(
-    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
-)
+P384_ORDER = int("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16)
 
 
 def test_private_key_signer_always_gives_low_s_der_that_verifies():
