@@ -202,6 +202,8 @@ def run_python(target: Target, operation: str, concurrency: int, calls: int, key
             "max": _round(latencies[-1] if latencies else None),
         },
         "cpu_ms_per_call": _round(cpu * 1000 / done if done else None),
+        "cpu_ms": _round(cpu * 1000),
+        "latencies_ms": [_round(x) for x in latencies],
         "versions": {"python": platform.python_version(), "grpcio": grpc.__version__},
     }
 
@@ -241,6 +243,35 @@ def run_node(
                 "error_messages": [message], "seconds": None, "throughput": None, "cpu_ms_per_call": None,
                 "latency_ms": {"p50": None, "p95": None, "p99": None, "mean": None, "max": None}}  # fmt: skip
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def merge(rounds: list[Result]) -> Result:
+    """One result from several rounds of the same client, operation and level: latencies pooled, totals summed."""
+    if len(rounds) == 1:
+        return rounds[0]
+    latencies = sorted(x for r in rounds for x in r.get("latencies_ms", []))
+    calls = sum(r["calls"] for r in rounds)
+    seconds = sum(r["seconds"] or 0 for r in rounds)
+    cpu = sum(r.get("cpu_ms") or 0 for r in rounds)
+    merged = {k: v for k, v in rounds[0].items() if k not in ("latencies_ms",)}
+    merged.update(
+        calls=calls,
+        errors=sum(r["errors"] for r in rounds),
+        error_messages=[m for r in rounds for m in r["error_messages"]][:MAX_ERROR_MESSAGES],
+        seconds=_round(seconds),
+        throughput=_round(len(latencies) / seconds) if seconds else None,
+        latency_ms={
+            "p50": _round(percentile(latencies, 0.5)),
+            "p95": _round(percentile(latencies, 0.95)),
+            "p99": _round(percentile(latencies, 0.99)),
+            "mean": _round(sum(latencies) / len(latencies) if latencies else None),
+            "max": _round(latencies[-1] if latencies else None),
+        },
+        cpu_ms=_round(cpu),
+        cpu_ms_per_call=_round(cpu / calls if calls else None),
+        rounds=len(rounds),
+    )
+    return merged
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -316,10 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8,50", help="comma-separated levels (default: 1,8,50)")
     parser.add_argument("--calls", type=int, default=400, help="calls per client, operation and level (default: 400)")
     parser.add_argument("--org", default="Producer", help="organisation whose peer and User1 are used")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="split each run into this many rounds, alternating which client goes first (default: 4)")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
-    if not levels or min(levels) < 1 or args.calls < 1:
-        parser.error("concurrency levels and --calls must be positive")
+    if not levels or min(levels) < 1 or args.calls < 1 or args.rounds < 1:
+        parser.error("concurrency levels, --calls and --rounds must be positive")
     if not (NODE_DIR / "node_modules").is_dir():
         parser.error(f"run `npm ci` in {NODE_DIR} first")
 
@@ -343,19 +376,21 @@ def main(argv: list[str] | None = None) -> int:
         read_key = None  # bench.mjs writes its own; the Python evaluate runs will show the failure
 
     pairs: dict[str, list[tuple[Result, Result]]] = {op: [] for op in OPERATIONS}
-    for i, level in enumerate(levels):
-        for j, operation in enumerate(OPERATIONS):
-            python_first = (i + j) % 2 == 0
-            results: dict[str, Result] = {}
-            for client in ("python", "node") if python_first else ("node", "python"):
-                prefix = f"bench-{run_id}-{client}-{operation}-c{level}"
-                console.log(f"{operation} c={level} {client} ({args.calls} calls)")
-                if client == "python":
-                    results[client] = run_python(target, operation, level, args.calls, prefix, read_key or "")
-                else:
-                    results[client] = run_node(target, operation, level, args.calls, prefix, read_key)
-                results[client]["first"] = client == ("python" if python_first else "node")
-            pairs[operation].append((results["python"], results["node"]))
+    per_round = max(1, -(-args.calls // args.rounds))
+    for level in levels:
+        for operation in OPERATIONS:
+            # Rounds alternate which client goes first, so that drift (block timing, warm caches, the other
+            # processes on the machine) falls on both clients alike.
+            rounds: dict[str, list[Result]] = {"python": [], "node": []}
+            for r in range(args.rounds):
+                for client in ("python", "node") if r % 2 == 0 else ("node", "python"):
+                    prefix = f"bench-{run_id}-{client}-{operation}-c{level}-r{r}"
+                    console.log(f"{operation} c={level} {client} round {r + 1}/{args.rounds} ({per_round} calls)")
+                    if client == "python":
+                        rounds[client].append(run_python(target, operation, level, per_round, prefix, read_key or ""))
+                    else:
+                        rounds[client].append(run_node(target, operation, level, per_round, prefix, read_key))
+            pairs[operation].append((merge(rounds["python"]), merge(rounds["node"])))
 
     for operation in OPERATIONS:
         print_table(operation, pairs[operation], args.calls)
@@ -374,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         "run_id": run_id,
         "network": {"home": str(net.home), "base_port": net.topology.base_port, "batch_timeout": batch_timeout,
                     "target": asdict(target)},
-        "parameters": {"concurrency": levels, "calls": args.calls, "org": args.org, "value_bytes": len(VALUE)},
+        "parameters": {"concurrency": levels, "calls": args.calls, "rounds": args.rounds, "org": args.org,
+                       "value_bytes": len(VALUE)},
         "results": [res for op in OPERATIONS for pair in pairs[op] for res in pair],
         "ratios": {op: [{"concurrency": p["concurrency"], **pair_ratios(p, n)} for p, n in pairs[op]]
                    for op in OPERATIONS},

@@ -14,6 +14,9 @@ import pytest
 from network import Network
 
 
+_summary: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def fabric_network(tmp_path_factory) -> Network:
     """A running network (3 Raft orderers, 4 peer organisations, chaincode committed)."""
@@ -21,10 +24,19 @@ def fabric_network(tmp_path_factory) -> Network:
     base_port = int(os.environ.get("TEST_NETWORK_BASE_PORT", "27000"))
     net = Network.open(home, base_port)
     try:
-        net.up()
+        started = net.up()
+        _summary.append(f"test network up in {started['seconds']} s on base port {base_port}")
         yield net
+        heights = {n["name"]: n.get("heights") for n in net.status()["nodes"] if n["kind"] == "peer"}
+        _summary.append(f"block heights at the end: {heights}")
     finally:
         net.clean()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how the shared network fared (start-up time, final block heights)."""
+    for line in _summary:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

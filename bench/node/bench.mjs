@@ -147,6 +147,8 @@ async function main() {
                 max: round(latencies.length ? latencies[latencies.length - 1] : null),
             },
             cpu_ms_per_call: round(done ? (cpu.user + cpu.system) / 1000 / done : null),
+            cpu_ms: round((cpu.user + cpu.system) / 1000),
+            latencies_ms: latencies.map(round),
             versions: { node: process.version },
         };
         console.log(JSON.stringify(result));
