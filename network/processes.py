@@ -104,11 +104,9 @@ def stop(pid_file: Path, timeout: float = 15.0) -> bool:
     try:
         proc = psutil.Process(pid)
         os.killpg(pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
+        if not _wait_gone(proc, timeout):
             os.killpg(pid, signal.SIGKILL)
-            proc.wait(5)
+            _wait_gone(proc, 5)
     except (ProcessLookupError, psutil.NoSuchProcess):
         pass
     child = _children.pop(pid, None)
@@ -116,6 +114,19 @@ def stop(pid_file: Path, timeout: float = 15.0) -> bool:
         child.wait()
     pid_file.unlink(missing_ok=True)
     return True
+
+
+def _wait_gone(proc: psutil.Process, timeout: float) -> bool:
+    """Wait until ``proc`` has exited; a zombie counts as exited (its parent, not us, reaps it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def port_holder(port: int) -> str | None:

@@ -208,3 +208,29 @@ def test_changed_chaincode_needs_every_approval_then_deploys_as_the_next_sequenc
     monkeypatch.undo()
     restored = fabric_network.deploy()
     assert (restored["version"], restored["sequence"]) == (before["version"], before["sequence"] + 2)
+
+
+def test_a_client_connects_with_nothing_but_a_connection_profile_and_an_identity(fabric_network):
+    """The profile names the endpoint, TLS root and host name; status --json names the identity files."""
+    from app.fabric import X509Identity, connect, load_private_key, new_grpc_channel, new_private_key_signer
+
+    status = fabric_network.status()
+    for org, info in status["organizations"].items():
+        profile = json.loads(open(info["connection_profile"]).read())
+        peer_name = profile["organizations"][org]["peers"][0]
+        peer = profile["peers"][peer_name]
+        channel = new_grpc_channel(
+            peer["url"].removeprefix("grpcs://"), peer["tlsCACerts"]["pem"].encode(),
+            server_name_override=peer["grpcOptions"]["ssl-target-name-override"],
+        )  # fmt: skip
+        user = info["identities"]["User1"]
+        identity = X509Identity(profile["organizations"][org]["mspid"], open(user["certificate"], "rb").read())
+        signer = new_private_key_signer(load_private_key(open(user["private_key"], "rb").read()))
+        with connect(identity, signer, channel=channel) as gateway:
+            metadata = gateway.get_network("supplychain").get_contract("supplychain").evaluate_transaction(
+                "org.hyperledger.fabric:GetMetadata"
+            )
+        channel.close()
+        assert "records" in json.loads(metadata)["contracts"]
+        assert set(profile["orderers"]) == {o.host for o in fabric_network.topology.orderers}
+        assert profile["certificateAuthorities"][f"ca.{org.lower()}.supplychain.example"]["url"].startswith("https://")
