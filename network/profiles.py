@@ -11,32 +11,27 @@ import json
 
 from .identities import ADMIN, DEFAULT_CLIENT
 from .layout import Layout, msp_dir
-from .topology import Organization, Topology
+from .topology import Node, Organization, Topology
 
 
 def _pem(layout: Layout, org: Organization) -> str:
     return layout.ca_cert(org).read_text()
 
 
+def _endpoint(layout: Layout, node: Node) -> dict:
+    """A peer or orderer entry: gRPC URL, TLS root and the host name its certificate names."""
+    return {
+        "url": f"grpcs://{node.address}",
+        "tlsCACerts": {"pem": _pem(layout, node.org)},
+        "grpcOptions": {"ssl-target-name-override": node.host, "hostnameOverride": node.host},
+    }
+
+
 def connection_profile(topology: Topology, layout: Layout, org: Organization) -> dict:
     """The organisation's connection profile as a dict (written as JSON)."""
     channels = [c for c in topology.channels if org.name in c.organizations]
-    peers = {
-        p.host: {
-            "url": f"grpcs://{p.address}",
-            "tlsCACerts": {"pem": _pem(layout, p.org)},
-            "grpcOptions": {"ssl-target-name-override": p.host, "hostnameOverride": p.host},
-        }
-        for p in org.peers
-    }
-    orderers = {
-        o.host: {
-            "url": f"grpcs://{o.address}",
-            "tlsCACerts": {"pem": _pem(layout, o.org)},
-            "grpcOptions": {"ssl-target-name-override": o.host, "hostnameOverride": o.host},
-        }
-        for o in topology.orderers
-    }
+    peers = {p.host: _endpoint(layout, p) for p in org.peers}
+    orderers = {o.host: _endpoint(layout, o) for o in topology.orderers}
     return {
         "name": f"supplychain-{org.key}",
         "version": "1.0.0",
