@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from fabric_protos.common import common_pb2
@@ -19,6 +19,9 @@ from fabric_protos.peer import events_pb2_grpc
 
 from .errors import CommitStatusError, EndorseError, GatewayError, SubmitError, rpc_error_status
 
+if TYPE_CHECKING:
+    from .commitwatcher import CommitWatchers
+
 __all__ = ["Timeouts"]
 
 
@@ -26,8 +29,9 @@ __all__ = ["Timeouts"]
 class Timeouts:
     """Default deadlines in seconds for each kind of call; ``None`` means no deadline.
 
-    The unary defaults are the fabric-samples convention. CommitStatus waits for the block, so it always needs one.
-    Event streams run until closed, so they have none unless set here.
+    The unary defaults are the fabric-samples convention. CommitStatus waits for the block, so it always needs one;
+    ``commit_status`` bounds ``get_status()`` also when the commit watcher's block stream answers. Event streams run
+    until closed, so they have none unless set here (the commit watcher reopens its stream at that deadline).
     """
 
     evaluate: float | None = 5.0
@@ -57,10 +61,15 @@ def _stubs_for(channel: grpc.Channel) -> tuple[Any, Any]:
 
 
 class GatewayClient:
-    """Calls the ``gateway.Gateway`` and ``protos.Deliver`` services and raises the package's errors."""
+    """Calls the ``gateway.Gateway`` and ``protos.Deliver`` services and raises the package's errors.
+
+    ``commit_watchers`` is set by ``connect`` when the Gateway has a signer: submitted transactions then learn their
+    status from one block stream per channel (see ``commitwatcher``).
+    """
 
     def __init__(self, channel: grpc.Channel, timeouts: Timeouts) -> None:
         self.timeouts = timeouts
+        self.commit_watchers: CommitWatchers | None = None
         self._gateway, self._deliver = _stubs_for(channel)
         self._streams: weakref.WeakSet[_Closeable] = weakref.WeakSet()
         self._lock = threading.Lock()
@@ -122,7 +131,12 @@ class GatewayClient:
         raise RuntimeError("the gateway is closed")
 
     def close(self) -> None:
-        """Close every event stream still open; later calls raise ``RuntimeError``. The channel stays open."""
+        """Stop the commit watchers, close every event stream still open; later calls raise ``RuntimeError``.
+
+        The channel stays open.
+        """
+        if self.commit_watchers is not None:
+            self.commit_watchers.close()
         with self._lock:
             self._closed = True
             streams = list(self._streams)

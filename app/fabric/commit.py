@@ -2,13 +2,15 @@
 
 Owns ``Commit`` (a signable CommitStatus request), ``SubmittedTransaction`` (a ``Commit`` that also carries the
 transaction result) and ``Status``. Mirrors Go ``pkg/client/commit.go`` and Node ``node/src/{commit,
-submittedtransaction,status}.ts``.
+submittedtransaction,status}.ts``, except that a transaction submitted through a Gateway with a signer usually learns
+its status from a shared block stream rather than its own CommitStatus call (see ``commitwatcher``).
 """
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import transaction_pb2
@@ -16,6 +18,9 @@ from fabric_protos.peer import transaction_pb2
 from .client import GatewayClient
 from .errors import validation_code_name
 from .signingidentity import SigningIdentity
+
+if TYPE_CHECKING:
+    from .commitwatcher import TransactionWatch
 
 __all__ = ["Commit", "Status", "SubmittedTransaction"]
 
@@ -94,11 +99,24 @@ class SubmittedTransaction(Commit):
         transaction_id: str,
         signed_request: gateway_pb2.SignedCommitStatusRequest,
         result: builtins.bytes,
+        watch: TransactionWatch | None = None,
     ) -> None:
         super().__init__(client, signing_identity, transaction_id, signed_request)
         self._result = result
+        self._watch = watch
 
     @property
     def result(self) -> builtins.bytes:
         """Value returned by the transaction function during endorsement."""
         return self._result
+
+    def get_status(self, *, timeout: float | None = None) -> Status:
+        """Wait until the transaction is committed and return its ``Status``.
+
+        Same contract as ``Commit.get_status``. Through a Gateway with a signer, the status usually comes from the
+        channel's shared block stream, with CommitStatus as the fallback within the same ``timeout``.
+        """
+        if self._watch is None:
+            return super().get_status(timeout=timeout)
+        effective = self._client.timeouts.commit_status if timeout is None else timeout
+        return self._watch.get_status(effective, lambda remaining: Commit.get_status(self, timeout=remaining))

@@ -21,6 +21,7 @@ from google.protobuf.message import DecodeError, Message
 
 from .client import GatewayClient, Timeouts
 from .commit import Commit
+from .commitwatcher import CommitWatchers
 from .events import (
     BlockAndPrivateDataEventsRequest,
     BlockEventsRequest,
@@ -110,18 +111,23 @@ def connect(
     ``signer`` signs the digests ``hash`` produces; without one, every request must be signed offline and passed
     back through the ``Gateway.new_signed_*`` methods. ``timeouts`` default to evaluate 5 s, endorse 15 s, submit
     5 s, commit status 60 s. No network call is made here; the channel is never closed by the Gateway.
+
+    With a signer, the first commit status of a channel comes from CommitStatus; later transactions on that channel
+    learn theirs from one filtered-block stream the Gateway opens in the background (``Readers`` may read it, as for
+    CommitStatus), falling back to CommitStatus if the stream fails.
     """
-    return Gateway(
-        SigningIdentity(identity, signer, hash),
-        GatewayClient(channel, timeouts or _DEFAULT_TIMEOUTS),
-        tls_client_certificate_hash,
-    )
+    signing_identity = SigningIdentity(identity, signer, hash)
+    client = GatewayClient(channel, timeouts or _DEFAULT_TIMEOUTS)
+    if signer is not None:
+        client.commit_watchers = CommitWatchers(client, signing_identity, tls_client_certificate_hash)
+    return Gateway(signing_identity, client, tls_client_certificate_hash)
 
 
 class Gateway:
     """A connection to a gateway peer as one identity; create it with ``connect``. Thread-safe.
 
-    ``close()`` ends the event streams opened through it; the gRPC channel belongs to the caller and stays open.
+    ``close()`` ends the event streams opened through it and its commit watchers' streams and threads; the gRPC
+    channel belongs to the caller and stays open.
     """
 
     def __init__(
@@ -228,7 +234,7 @@ class Gateway:
         return request
 
     def close(self) -> None:
-        """End the event streams opened through this gateway and refuse further calls. Idempotent."""
+        """End the event streams and commit watchers of this gateway and refuse further calls. Idempotent."""
         self._client.close()
 
     def __enter__(self) -> Gateway:

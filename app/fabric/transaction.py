@@ -85,16 +85,25 @@ class Transaction:
                 identity=self._signing_identity.creator,
             ).SerializeToString()
         )
-        self._client.submit(
-            gateway_pb2.SubmitRequest(
-                transaction_id=self._transaction_id,
-                channel_id=self._channel_name,
-                prepared_transaction=self._envelope,
-            ),
-            timeout,
-        )
+        # Registered with the channel's commit watcher before the Submit is sent: the watcher's start block was then
+        # already committed, so this transaction's block is one the watcher will read (see commitwatcher).
+        watchers = self._client.commit_watchers
+        watch = watchers.watch(self._channel_name, self._transaction_id) if watchers is not None else None
+        try:
+            self._client.submit(
+                gateway_pb2.SubmitRequest(
+                    transaction_id=self._transaction_id,
+                    channel_id=self._channel_name,
+                    prepared_transaction=self._envelope,
+                ),
+                timeout,
+            )
+        except BaseException:
+            if watch is not None:
+                watch.cancel()
+            raise
         return SubmittedTransaction(
-            self._client, self._signing_identity, self._transaction_id, commit_request, self._result
+            self._client, self._signing_identity, self._transaction_id, commit_request, self._result, watch
         )
 
     def _set_signature(self, signature: builtins.bytes) -> None:

@@ -3,7 +3,8 @@
 The fake peer implements ``gateway.Gateway`` and ``protos.Deliver`` closely enough to drive the client's call flow:
 it verifies every signature against the creator in the request (DER, low-S, SHA-256), assembles the prepared
 transaction the way the real gateway does (transient data stripped, result in the ChaincodeAction), records requests
-and remaining deadlines, and fails on demand with a ``grpc-status-details-bin`` trailer.
+and remaining deadlines, and fails on demand with a ``grpc-status-details-bin`` trailer. Its ``FakeLedger`` can commit
+each submitted transaction in a block of its own, which CommitStatus and DeliverFiltered streams then report.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from cryptography.x509.oid import NameOID
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.msp import identities_pb2
+from fabric_protos.orderer import ab_pb2
 from fabric_protos.peer import (
+    events_pb2,
     events_pb2_grpc,
     proposal_pb2,
     proposal_response_pb2,
@@ -114,10 +117,76 @@ class Failure:
     details: list[gateway_pb2.ErrorDetail] = field(default_factory=list)
 
 
+class FakeLedger:
+    """Filtered blocks of the fake peer, numbered from ``first_block``.
+
+    With ``commit_on_submit``, each Submit commits its transaction alone in the next block, with the gateway's
+    ``commit_code``. ``statuses`` (transaction ID -> (code, block number)) is what CommitStatus answers for a known
+    transaction. While ``withhold`` is set, DeliverFiltered streams send nothing, as a stalled stream would;
+    ``refuse_streams`` makes new ones fail at once, and ``break_streams()`` ends the open ones, as a peer restart does.
+    """
+
+    def __init__(self, first_block: int = 8) -> None:
+        self.blocks: list[events_pb2.FilteredBlock] = []
+        self.statuses: dict[str, tuple[int, int]] = {}
+        self.next_block = first_block
+        self.commit_on_submit = False
+        self.withhold = False
+        self.refuse_streams = False
+        self.generation = 0
+        self.changed = threading.Condition()
+
+    def append_block(self, transactions: list[tuple[str, int]]) -> int:
+        """Append a block of (transaction ID, validation code) and return its number."""
+        with self.changed:
+            number = self.next_block
+            self.next_block += 1
+            filtered = [
+                events_pb2.FilteredTransaction(txid=txid, tx_validation_code=code) for txid, code in transactions
+            ]
+            self.blocks.append(events_pb2.FilteredBlock(number=number, filtered_transactions=filtered))
+            self.changed.notify_all()
+        return number
+
+    def commit(self, transaction_id: str, code: int) -> int:
+        """Commit one transaction in a new block; CommitStatus then knows it."""
+        with self.changed:
+            number = self.append_block([(transaction_id, code)])
+            self.statuses[transaction_id] = (code, number)
+        return number
+
+    def break_streams(self) -> None:
+        """End every open DeliverFiltered stream with UNAVAILABLE before it sends another block."""
+        with self.changed:
+            self.generation += 1
+            self.changed.notify_all()
+
+    def follow(self, start: int, context: grpc.ServicerContext) -> Iterator[events_pb2.DeliverResponse]:
+        """Stream the blocks from number ``start`` on, as they come, until cancelled or broken."""
+        with self.changed:
+            generation = self.generation
+            if self.refuse_streams:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "peer restarting")
+        sent = 0
+        while context.is_active():
+            with self.changed:
+                if self.generation != generation:
+                    context.abort(grpc.StatusCode.UNAVAILABLE, "peer restarting")
+                pending = [] if self.withhold else self.blocks[sent:]
+                if not pending:
+                    self.changed.wait(0.05)
+                    continue
+                sent += len(pending)
+            for block in pending:
+                if block.number >= start:
+                    yield events_pb2.DeliverResponse(filtered_block=block)
+
+
 class FakeGateway(gateway_pb2_grpc.GatewayServicer):
     """Records every request; behaviour is set through attributes."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: FakeLedger | None = None) -> None:
+        self.ledger = ledger or FakeLedger()
         self.requests: list[tuple[str, Any]] = []
         self.time_remaining: dict[str, float | None] = {}
         self.failures: dict[str, Failure] = {}
@@ -205,12 +274,17 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
         header = common_pb2.Payload.FromString(envelope.payload).header
         creator = common_pb2.SignatureHeader.FromString(header.signature_header).creator
         self._check(context, creator, envelope.payload, envelope.signature)
+        if self.ledger.commit_on_submit:
+            self.ledger.commit(request.transaction_id, self.commit_code)
         return gateway_pb2.SubmitResponse()
 
     def CommitStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._enter("CommitStatus", request, context)
         inner = gateway_pb2.CommitStatusRequest.FromString(request.request)
         self._check(context, inner.identity, request.request, request.signature)
+        known = self.ledger.statuses.get(inner.transaction_id)
+        if known is not None:
+            return gateway_pb2.CommitStatusResponse(result=known[0], block_number=known[1])
         deadline = time.monotonic() + self.commit_delay
         while time.monotonic() < deadline and context.is_active():
             time.sleep(0.01)
@@ -226,9 +300,13 @@ class FakeGateway(gateway_pb2_grpc.GatewayServicer):
 
 
 class FakeDeliver(events_pb2_grpc.DeliverServicer):
-    """Answers each Deliver stream with ``responses``, then holds it open until the client cancels."""
+    """Answers each Deliver stream with ``responses``, then holds it open until the client cancels.
 
-    def __init__(self) -> None:
+    DeliverFiltered streams also send the ledger's blocks from the requested start block.
+    """
+
+    def __init__(self, ledger: FakeLedger | None = None) -> None:
+        self.ledger = ledger or FakeLedger()
         self.requests: list[tuple[str, common_pb2.Envelope]] = []
         self.responses: list[Any] = []
         self.finished = threading.Event()
@@ -242,6 +320,9 @@ class FakeDeliver(events_pb2_grpc.DeliverServicer):
             context.abort(grpc.StatusCode.PERMISSION_DENIED, "bad signature")
         try:
             yield from self.responses
+            if method == "DeliverFiltered":
+                seek = ab_pb2.SeekInfo.FromString(common_pb2.Payload.FromString(envelope.payload).data)
+                yield from self.ledger.follow(seek.start.specified.number, context)
             while context.is_active():
                 time.sleep(0.01)
         finally:
@@ -262,6 +343,7 @@ class FakePeer:
     address: str
     gateway: FakeGateway
     deliver: FakeDeliver
+    ledger: FakeLedger
 
 
 @pytest.fixture(scope="session")
@@ -277,12 +359,13 @@ def identity(credentials: Credentials) -> X509Identity:
 @pytest.fixture
 def fake_peer() -> Iterator[FakePeer]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    gateway, deliver = FakeGateway(), FakeDeliver()
+    ledger = FakeLedger()
+    gateway, deliver = FakeGateway(ledger), FakeDeliver(ledger)
     gateway_pb2_grpc.add_GatewayServicer_to_server(gateway, server)
     events_pb2_grpc.add_DeliverServicer_to_server(deliver, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    yield FakePeer(f"127.0.0.1:{port}", gateway, deliver)
+    yield FakePeer(f"127.0.0.1:{port}", gateway, deliver, ledger)
     server.stop(None).wait()
 
 
