@@ -27,3 +27,7 @@ class Forbidden(ChaincodeError):
 
 class Conflict(ChaincodeError):
     code = "CONFLICT"
+
+
+class LimitExceeded(ChaincodeError):
+    code = "LIMIT_EXCEEDED"

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from . import runtime
 from .contract import RecordContract
+from .provenance.contract import ProvenanceContract
 
 
 def build_chaincode() -> runtime.Chaincode:
     """The chaincode with every contract registered (the first is the default)."""
-    return runtime.Chaincode.new_chaincode(RecordContract())
+    return runtime.Chaincode.new_chaincode(RecordContract(), ProvenanceContract())
 
 
 def _required(name: str) -> str:

@@ -48,7 +48,8 @@ def commit_status_ids(fake_peer):
 
 
 def watcher_threads():
-    return [thread for thread in threading.enumerate() if thread.name.startswith("fabric-commit-watcher")]
+    """Watcher threads of this module's fake channel (the real-network tests run watchers of their own)."""
+    return [thread for thread in threading.enumerate() if thread.name == "fabric-commit-watcher-mychannel"]
 
 
 def wait_for(condition, timeout=5.0):

@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from fabric_protos.common import policies_pb2
@@ -216,7 +217,7 @@ def test_a_client_connects_with_nothing_but_a_connection_profile_and_an_identity
 
     status = fabric_network.status()
     for org, info in status["organizations"].items():
-        profile = json.loads(open(info["connection_profile"]).read())
+        profile = json.loads(Path(info["connection_profile"]).read_text())
         peer_name = profile["organizations"][org]["peers"][0]
         peer = profile["peers"][peer_name]
         channel = new_grpc_channel(
@@ -224,8 +225,8 @@ def test_a_client_connects_with_nothing_but_a_connection_profile_and_an_identity
             server_name_override=peer["grpcOptions"]["ssl-target-name-override"],
         )  # fmt: skip
         user = info["identities"]["User1"]
-        identity = X509Identity(profile["organizations"][org]["mspid"], open(user["certificate"], "rb").read())
-        signer = new_private_key_signer(load_private_key(open(user["private_key"], "rb").read()))
+        identity = X509Identity(profile["organizations"][org]["mspid"], Path(user["certificate"]).read_bytes())
+        signer = new_private_key_signer(load_private_key(Path(user["private_key"]).read_bytes()))
         with connect(identity, signer, channel=channel) as gateway:
             metadata = gateway.get_network("supplychain").get_contract("supplychain").evaluate_transaction(
                 "org.hyperledger.fabric:GetMetadata"

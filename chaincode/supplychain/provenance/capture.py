@@ -1,0 +1,205 @@
+"""Capturing an EPCIS event: the checks it must pass and the state it changes.
+
+Derived state per object (item, logistic unit or lot): custodian organisation, location,
+disposition, containing parent, lot, in-transit flag and custody anomalies. Custody passes
+between organisations only by a shipping event of the custodian followed by a receiving event
+of the receiver; objects inside a logistic unit move with it.
+"""
+
+from __future__ import annotations
+
+from ..errors import Conflict, Forbidden, InvalidArgument, LimitExceeded, NotFound
+from . import access, identifiers as ids
+from .events import Event
+from .ledger import (CONTAINS, DECLARATION, EVENT, HASH, HISTORY, LOT_ITEMS, MADE_FROM, MADE_INTO, OBJECT,
+                     PRODUCT, READINGS, Ledger)  # fmt: skip
+
+MAX_CONTENTS = 1000
+# Business steps that legitimately change where an object is.
+MOVING_STEPS = frozenset({"shipping", "receiving", "departing", "arriving", "loading", "unloading", "transporting",
+                          "staging_outbound", "storing", "stocking", "picking", "packing", "unpacking"})  # fmt: skip
+LOT_NUMBER_KEYS = ("lotNumber", "cbvmda:lotNumber")
+
+
+def _new_record(ident: ids.Identifier, who: access.Caller, event: Event, event_key: str, lot: str | None) -> dict:
+    return {
+        "id": ident.key, "kind": ident.kind, "gtin": ident.gtin, "lot": lot, "serial": ident.serial,
+        "sscc": ident.sscc, "producer": who.msp, "custodian": who.msp, "parent": None, "inTransit": False,
+        "location": event.location.key if event.location else None, "disposition": event.disposition or "active",
+        "origin": {"event": event_key, "eventTime": event.event_time, "ilmd": event.ilmd, "by": who.msp},
+        "recalled": None, "anomalies": [], "lastEvent": event_key,
+    }  # fmt: skip
+
+
+def _lot_of(ident: ids.Identifier, event: Event) -> str | None:
+    if ident.kind == ids.LGTIN:
+        return ident.key
+    lot = next((event.ilmd[k] for k in LOT_NUMBER_KEYS if event.ilmd and k in event.ilmd), None) or ident.lot
+    return ids.lgtin(ident.gtin, lot).key if lot and ident.gtin else None
+
+
+class Capture:
+    """One capture: loads what the event touches, checks it, then stages every write."""
+
+    def __init__(self, ledger: Ledger, who: access.Caller, event: Event, event_key: str, now: str):
+        self.ledger, self.who, self.event, self.key, self.now = ledger, who, event, event_key, now
+        self.records: dict[str, dict] = {}
+        self.lineage: list[tuple[str, str]] = []
+        self.sensed: set[str] = set()
+
+    async def _existing(self, ident: ids.Identifier) -> dict:
+        record = self.records.get(ident.key) or await self.ledger.get(OBJECT, ident.key)
+        if record is None:
+            raise NotFound(f"{ident.key} was never commissioned")
+        self.records[ident.key] = record
+        return record
+
+    async def _create(self, ident: ids.Identifier) -> dict:
+        if await self.ledger.exists(OBJECT, ident.key):
+            raise Conflict(f"{ident.key} was already commissioned")
+        if ident.kind in (ids.SGTIN, ids.LGTIN):
+            product = await self.ledger.get(PRODUCT, ident.gtin)
+            if product is None:
+                raise NotFound(f"no product class is registered for GTIN {ident.gtin}")
+            access.require_product_owner(self.who, product)
+        lot = _lot_of(ident, self.event)
+        record = _new_record(ident, self.who, self.event, self.key, lot)
+        self.records[ident.key] = record
+        if lot and lot != ident.key:
+            await self._ensure_lot(ident, lot)
+        return record
+
+    async def _ensure_lot(self, item: ids.Identifier, lot_key: str) -> None:
+        lot = self.records.get(lot_key) or await self.ledger.get(OBJECT, lot_key)
+        if lot is None:
+            lot_ident = ids.parse(lot_key, (ids.LGTIN,))
+            lot = _new_record(lot_ident, self.who, self.event, self.key, lot_key)
+        elif lot["producer"] != self.who.msp:
+            raise Forbidden(f"lot {lot_key} belongs to {lot['producer']}; {self.who.msp} cannot add items to it")
+        self.records[lot_key] = lot
+        self.ledger.put(LOT_ITEMS, [lot_key, item.key], {})
+
+    async def contents(self, parent_key: str) -> list[str]:
+        """Every object inside ``parent_key``, at any depth (bounded)."""
+        found, queue = [], [parent_key]
+        while queue:
+            for attrs, _ in await self.ledger.scan(CONTAINS, [queue.pop()], MAX_CONTENTS + 1):
+                found.append(attrs[0])
+                queue.append(attrs[0])
+                if len(found) > MAX_CONTENTS:
+                    raise LimitExceeded(f"{parent_key} contains more than {MAX_CONTENTS} objects")
+        return found
+
+    async def run(self) -> list[dict]:
+        """Check the event against the state and the rules; stage its writes; return changed records."""
+        event, who = self.event, self.who
+        receiving = event.biz_step == "receiving"
+        created: list[ids.Identifier] = []
+        if event.type == "ObjectEvent" and event.action == "ADD":
+            access.require_producer(who, "items or lots")
+            created = event.epcs + [q.lot for q in event.quantities]
+        elif event.type == "TransformationEvent":
+            access.require_producer(who, "transformation outputs")
+            created = event.outputs + [q.lot for q in event.output_quantities]
+        elif event.type == "AggregationEvent" and event.action == "ADD" and event.parent.kind == ids.SSCC:
+            # Any member may build a logistic unit: an SSCC names a container, not a product.
+            if not await self.ledger.exists(OBJECT, event.parent.key):
+                created = [event.parent]
+        created_keys = {c.key for c in created}
+        for ident in created:
+            await self._create(ident)
+        touched = [o for o in event.objects() if o.key not in created_keys]
+        for ident in touched:
+            access.require_custodian(who, await self._existing(ident), receiving)
+        if event.type == "AggregationEvent":
+            await self._aggregate()
+        if event.type == "TransformationEvent":
+            inputs = [i.key for i in event.inputs] + [q.lot.key for q in event.input_quantities]
+            outputs = sorted({k for o in created for k in (o.key, self.records[o.key]["lot"]) if k})
+            self.lineage = [(i, o) for i in inputs for o in outputs]
+        for ident in touched + created:
+            await self._apply(self.records[ident.key], ident.key in created_keys)
+        self.sensed = {o.key for o in event.objects()}
+        if event.sensor_reports:
+            for ident in touched:
+                if ident.kind == ids.SSCC:
+                    self.sensed.update(await self.contents(ident.key))
+        return list(self.records.values())
+
+    async def _aggregate(self) -> None:
+        event, parent = self.event, self.event.parent
+        if event.action == "ADD":
+            for child in event.children:
+                current = self.records[child.key]["parent"]
+                if current and current != parent.key:
+                    raise Conflict(f"{child.key} is already inside {current}; disaggregate it first")
+                self.records[child.key]["parent"] = parent.key
+                self.ledger.put(CONTAINS, [parent.key, child.key], {})
+        elif event.action == "DELETE":
+            children = [c.key for c in event.children]
+            if not children:
+                children = [attrs[0] for attrs, _ in await self.ledger.scan(CONTAINS, [parent.key], MAX_CONTENTS)]
+            for key in children:
+                record = self.records.get(key) or await self.ledger.get(OBJECT, key)
+                if record is None or record["parent"] != parent.key:
+                    raise InvalidArgument(f"{key} is not inside {parent.key}")
+                record["parent"] = None
+                self.records[key] = record
+                self.ledger.delete(CONTAINS, parent.key, key)
+
+    async def _apply(self, record: dict, created: bool) -> None:
+        event, who = self.event, self.who
+        changes: dict = {"lastEvent": self.key}
+        location = event.location.key if event.location else None
+        if location:
+            moved = record["location"] and record["location"] != location
+            if not created and moved and not record["inTransit"] and event.biz_step not in MOVING_STEPS:
+                # The same identifier seen somewhere its custody does not explain: a possible clone.
+                record["anomalies"] = (record["anomalies"] + [
+                    {"event": self.key, "expected": record["location"], "observed": location, "time": event.event_time}
+                ])[-20:]  # fmt: skip
+            changes["location"] = location
+        if event.disposition:
+            changes["disposition"] = event.disposition
+        if event.biz_step == "shipping":
+            changes["inTransit"] = True
+        elif event.biz_step == "receiving":
+            changes.update(inTransit=False, custodian=who.msp)
+        record.update(changes)
+        if record["kind"] == ids.SSCC and not created:
+            # Contents travel with their logistic unit.
+            inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian")}
+            for key in await self.contents(record["id"]) if inherited else []:
+                inner = self.records.get(key) or await self.ledger.get(OBJECT, key)
+                inner.update(inherited)
+                self.records[key] = inner
+
+    def stage(self, stored_event: dict) -> None:
+        """Stage the event, its indexes and every changed record."""
+        sort_key = f"{self.event.event_time}#{stored_event['hashId'][14:30]}"
+        self.ledger.put(EVENT, [self.key], stored_event)
+        self.ledger.put(HASH, [stored_event["hashId"]], {"event": self.key})
+        for ident in self.event.objects():
+            self.ledger.put(HISTORY, [ident.key, sort_key], {"event": self.key})
+        if self.event.sensor_reports:
+            for key in sorted(self.sensed):
+                self.ledger.put(READINGS, [key, sort_key], {"event": self.key, "reports": self.event.sensor_reports})
+        for source, target in self.lineage:
+            self.ledger.put(MADE_INTO, [source, target], {"event": self.key})
+            self.ledger.put(MADE_FROM, [target, source], {"event": self.key})
+        for key, record in self.records.items():
+            self.ledger.put(OBJECT, [key], record)
+
+
+async def declare_error(ledger: Ledger, who: access.Caller, event: Event, event_key: str, now: str) -> dict:
+    """Record an error declaration against an earlier event; the event itself is never rewritten."""
+    original = await ledger.get(EVENT, event_key)
+    if original is None:
+        raise NotFound(f"no event {event_key} to declare an error on")
+    if original["recordedBy"] != who.msp:
+        raise Forbidden(f"only {original['recordedBy']}, which recorded {event_key}, may declare it erroneous")
+    if await ledger.exists(DECLARATION, event_key):
+        raise Conflict(f"an error was already declared on {event_key}")
+    declaration = {"event": event_key, "errorDeclaration": event.error_declaration, "by": who.msp, "recordTime": now}
+    ledger.put(DECLARATION, [event_key], declaration)
+    return declaration

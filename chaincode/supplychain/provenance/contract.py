@@ -1,0 +1,154 @@
+"""The provenance contract: EPCIS 2.0 events as the shared record of what happened to each product.
+
+Transactions take and return JSON text. Writes emit one chaincode event named in ``names``;
+queries are evaluate transactions, bounded, and paginated where a list can grow.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from fabric_chaincode_python.fabric_contract_api import Contract, TransactionContext
+
+from ..errors import Conflict, InvalidArgument, NotFound
+from . import access, names, queries
+from .capture import Capture, declare_error
+from .events import parse_event
+from .hashid import event_hash_id
+from .identifiers import parse_gtin
+from .ledger import DECLARATION, EVENT, HASH, HISTORY, PRODUCT, Ledger, canonical, parse_page_size, tx_time
+from .products import parse_product_class
+from .recall import recall
+
+# EPCIS events happen before they are captured; a little clock skew between members is tolerated.
+MAX_FUTURE_SKEW_SECONDS = 300
+
+
+def _emit(ctx: TransactionContext, name: str, payload: dict) -> str:
+    text = canonical(payload)
+    ctx.get_stub().set_event(name, text.encode())
+    return text
+
+
+def _not_in_future(event_time: str, now: str) -> None:
+    parse = datetime.datetime.fromisoformat
+    if (parse(event_time) - parse(now)).total_seconds() > MAX_FUTURE_SKEW_SECONDS:
+        raise InvalidArgument(f"eventTime {event_time} is later than the transaction time {now}")
+
+
+class ProvenanceContract(Contract):
+    """Product classes, EPCIS event capture, custody, traces, verification and recalls."""
+
+    Name = "provenance"
+
+    def get_evaluate_transactions(self) -> list[str]:
+        return ["GetProductClass", "GetEvent", "GetObject", "ItemHistory", "TraceUpstream", "TraceDownstream",
+                "Readings", "Verify", "WhoAmI"]  # fmt: skip
+
+    async def RegisterProductClass(self, ctx: TransactionContext, product_json: str) -> str:
+        """Register a GTIN's master data (Producer members only); CONFLICT if the GTIN is registered."""
+        who = access.caller(ctx)
+        access.require_writer(who)
+        access.require_producer(who, "product classes")
+        product = parse_product_class(product_json, who.msp)
+        ledger = Ledger(ctx)
+        if await ledger.exists(PRODUCT, product["gtin"]):
+            raise Conflict(f"GTIN {product['gtin']} is already registered")
+        product.update(registeredAt=tx_time(ctx), txId=ctx.get_stub().get_txid())
+        ledger.put(PRODUCT, [product["gtin"]], product)
+        await ledger.flush()
+        return _emit(ctx, names.PRODUCT_CLASS_REGISTERED, product)
+
+    async def GetProductClass(self, ctx: TransactionContext, gtin: str) -> str:
+        """A product class by GTIN (anyone may read it)."""
+        product = await Ledger(ctx).get(PRODUCT, parse_gtin(gtin))
+        if product is None:
+            raise NotFound(f"no product class for GTIN {gtin}")
+        return canonical(product)
+
+    async def CaptureEvent(self, ctx: TransactionContext, event_json: str) -> str:
+        """Capture one EPCIS event; returns ``{"eventKey", "hashId", ...}``. Duplicates are a CONFLICT."""
+        who = access.caller(ctx)
+        access.require_writer(who)
+        event = parse_event(event_json)
+        now = tx_time(ctx)
+        _not_in_future(event.event_time, now)
+        hash_id = event_hash_id(event)
+        key = event.event_id or hash_id
+        ledger = Ledger(ctx)
+        if event.error_declaration is not None:
+            declaration = await declare_error(ledger, who, event, key, now)
+            await ledger.flush()
+            return _emit(ctx, names.EPCIS_ERROR_DECLARED, declaration)
+        if await ledger.exists(EVENT, key):
+            raise Conflict(f"event {key} was already captured")
+        seen = await ledger.get(HASH, hash_id)
+        if seen is not None:
+            raise Conflict(f"the same event was already captured as {seen['event']}")
+        capture = Capture(ledger, who, event, key, now)
+        changed = await capture.run()
+        stored = {"eventKey": key, "hashId": hash_id, "event": event.doc, "recordedBy": who.msp,
+                  "recordTime": now, "txId": ctx.get_stub().get_txid()}  # fmt: skip
+        capture.stage(stored)
+        await ledger.flush()
+        return _emit(ctx, names.EPCIS_EVENT_CAPTURED, {
+            "eventKey": key, "hashId": hash_id, "type": event.type, "bizStep": event.biz_step,
+            "recordedBy": who.msp, "objects": sorted(r["id"] for r in changed),
+        })  # fmt: skip
+
+    async def GetEvent(self, ctx: TransactionContext, event_id: str) -> str:
+        """A captured event by eventID or hash ID, with its error declaration if one was made."""
+        ledger = Ledger(ctx)
+        if not event_id or "\x00" in event_id:
+            raise InvalidArgument("event_id must be a non-empty string")
+        stored = await ledger.get(EVENT, event_id)
+        if stored is None:
+            by_hash = await ledger.get(HASH, event_id)
+            stored = await ledger.get(EVENT, by_hash["event"]) if by_hash else None
+        if stored is None:
+            raise NotFound(f"no event {event_id}")
+        stored["errorDeclaration"] = await ledger.get(DECLARATION, stored["eventKey"])
+        return canonical(stored)
+
+    async def GetObject(self, ctx: TransactionContext, epc: str) -> str:
+        """The derived state of an item, logistic unit or lot."""
+        _, record = await queries.load(Ledger(ctx), epc)
+        return canonical(record)
+
+    async def ItemHistory(self, ctx: TransactionContext, epc: str, page_size: str, bookmark: str) -> str:
+        """Events about ``epc`` in event-time order: ``{"events": [...], "bookmark": next or ""}``."""
+        ledger = Ledger(ctx)
+        _, record = await queries.load(ledger, epc)
+        entries, next_bookmark = await ledger.page(HISTORY, [record["id"]], parse_page_size(page_size), bookmark)
+        events = [await ledger.get(EVENT, entry["event"]) for _, entry in entries]
+        return canonical({"id": record["id"], "events": events, "bookmark": next_bookmark})
+
+    async def TraceUpstream(self, ctx: TransactionContext, epc: str) -> str:
+        """Lineage back to the origins (ILMD of commissioning), at most ``MAX_TRACE_NODES`` nodes."""
+        return canonical(await queries.trace_upstream(Ledger(ctx), epc))
+
+    async def TraceDownstream(self, ctx: TransactionContext, lot: str) -> str:
+        """Everything made from ``lot`` and where it is now, at most ``MAX_TRACE_NODES`` nodes."""
+        return canonical(await queries.trace_downstream(Ledger(ctx), lot))
+
+    async def Readings(self, ctx: TransactionContext, epc: str, page_size: str, bookmark: str) -> str:
+        """Sensor reports about ``epc`` with excursions against its product class flagged."""
+        return canonical(await queries.readings(Ledger(ctx), epc, parse_page_size(page_size), bookmark))
+
+    async def Verify(self, ctx: TransactionContext, code: str) -> str:
+        """Consumer check of an EPC URN or Digital Link: genuine, origin, custodian, recalled, clone suspicion."""
+        return canonical(await queries.verify(Ledger(ctx), code))
+
+    async def Recall(self, ctx: TransactionContext, lot: str, reason: str) -> str:
+        """Recall a lot and everything made from it (the lot's producer or the Regulator)."""
+        ledger = Ledger(ctx)
+        notice = {"time": tx_time(ctx), "txId": ctx.get_stub().get_txid()}
+        result = await recall(ledger, access.caller(ctx), lot, reason, notice)
+        await ledger.flush()
+        return _emit(ctx, names.LOT_RECALLED, result)
+
+    async def WhoAmI(self, ctx: TransactionContext) -> str:
+        """The caller as the rules see it: organisation, role attribute, enrolment ID, may write."""
+        who = access.caller(ctx)
+        return canonical({"mspId": who.msp, "role": who.role, "enrollmentId": who.enrollment_id,
+                          "canWrite": who.can_write})  # fmt: skip

@@ -1,0 +1,320 @@
+"""Validation of one EPCIS 2.0 event in the standard's JSON/JSON-LD binding.
+
+``parse_event`` accepts exactly what the ledger can interpret and rejects everything else with an
+``INVALID_ARGUMENT`` that names the field. Extension fields (names with a ``prefix:``) are kept as data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+
+from ..errors import InvalidArgument
+from . import cbv, identifiers as ids
+
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
+ACTIONS = ("ADD", "OBSERVE", "DELETE")
+MAX_EVENT_BYTES = 64 * 1024
+MAX_IDENTIFIERS = 500
+MAX_SENSOR_REPORTS = 500
+
+_STANDARD_FIELDS = frozenset(
+    "@context type eventID eventTime eventTimeZoneOffset action epcList quantityList parentID childEPCs "
+    "childQuantityList inputEPCList inputQuantityList outputEPCList outputQuantityList transformationID bizStep "
+    "disposition persistentDisposition readPoint bizLocation bizTransactionList sourceList destinationList "
+    "sensorElementList ilmd errorDeclaration certificationInfo".split()
+)
+_TZ = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+_ITEM_KINDS = (ids.SGTIN, ids.SSCC)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A quantity of a lot (``epcClass`` as LGTIN)."""
+
+    lot: ids.Identifier
+    quantity: float
+    uom: str | None
+
+
+@dataclass
+class Event:
+    """A validated EPCIS event: parsed identifiers beside the document as submitted."""
+
+    doc: dict
+    type: str
+    event_time: str
+    action: str | None = None
+    event_id: str | None = None
+    biz_step: str | None = None
+    disposition: str | None = None
+    read_point: ids.Identifier | None = None
+    biz_location: ids.Identifier | None = None
+    epcs: list[ids.Identifier] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    parent: ids.Identifier | None = None
+    parent_uri: str | None = None
+    children: list[ids.Identifier] = field(default_factory=list)
+    inputs: list[ids.Identifier] = field(default_factory=list)
+    input_quantities: list[Quantity] = field(default_factory=list)
+    outputs: list[ids.Identifier] = field(default_factory=list)
+    output_quantities: list[Quantity] = field(default_factory=list)
+    sensor_reports: list[dict] = field(default_factory=list)
+    ilmd: dict | None = None
+    error_declaration: dict | None = None
+
+    @property
+    def location(self) -> ids.Identifier | None:
+        """Where the objects are after the event: the business location, else the read point."""
+        return self.biz_location or self.read_point
+
+    def objects(self) -> list[ids.Identifier]:
+        """Every item, logistic unit and lot the event is about (parent first)."""
+        found = [self.parent] if self.parent else []
+        found += self.epcs + self.children + self.inputs + self.outputs
+        found += [q.lot for q in self.quantities + self.input_quantities + self.output_quantities]
+        seen: dict[str, ids.Identifier] = {}
+        for ident in found:
+            seen.setdefault(ident.key, ident)
+        return list(seen.values())
+
+
+def utc_time(value, name: str) -> str:
+    """An ISO 8601 time with an offset, as UTC with milliseconds (``2026-01-05T10:00:00.000Z``)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{name} must be an ISO 8601 string")
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(f"{name} {value!r} is not an ISO 8601 date-time") from None
+    if when.tzinfo is None:
+        raise InvalidArgument(f"{name} {value!r} has no time zone (add Z or an offset)")
+    when = when.astimezone(datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _list(doc: dict, name: str) -> list:
+    value = doc.get(name, [])
+    if not isinstance(value, list):
+        raise InvalidArgument(f"{name} must be a list")
+    return value
+
+
+def _identifiers(doc: dict, name: str, kinds=_ITEM_KINDS) -> list[ids.Identifier]:
+    parsed = [ids.parse(v, kinds, f"{name} entry") for v in _list(doc, name)]
+    keys = [p.key for p in parsed]
+    if len(set(keys)) != len(keys):
+        raise InvalidArgument(f"{name} lists the same identifier twice")
+    return parsed
+
+
+def _quantities(doc: dict, name: str) -> list[Quantity]:
+    result = []
+    for entry in _list(doc, name):
+        if not isinstance(entry, dict) or "epcClass" not in entry or "quantity" not in entry:
+            raise InvalidArgument(f"each {name} entry needs epcClass and quantity")
+        lot = ids.parse(entry["epcClass"], (ids.LGTIN,), f"{name} epcClass")
+        qty = entry["quantity"]
+        if isinstance(qty, bool) or not isinstance(qty, (int, float)) or qty <= 0:
+            raise InvalidArgument(f"{name} quantity must be a positive number")
+        uom = entry.get("uom")
+        if uom is not None and (not isinstance(uom, str) or not re.match(r"^[A-Z0-9]{2,3}$", uom)):
+            raise InvalidArgument(f"{name} uom must be a UN/ECE Rec 20 code such as KGM or H87")
+        result.append(Quantity(lot, qty, uom))
+    return result
+
+
+def _location(doc: dict, name: str) -> ids.Identifier | None:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        raise InvalidArgument(f"{name} must be an object with an id (urn:epc:id:sgln:...)")
+    return ids.parse(value["id"], (ids.SGLN,), f"{name}.id")
+
+
+def _number(report: dict, name: str):
+    value = report.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise InvalidArgument(f"sensorReport {name} must be a number")
+    return value
+
+
+def _sensor_reports(doc: dict) -> list[dict]:
+    reports = []
+    for element in _list(doc, "sensorElementList"):
+        if not isinstance(element, dict):
+            raise InvalidArgument("sensorElementList entries must be objects")
+        meta = element.get("sensorMetadata", {})
+        if not isinstance(meta, dict):
+            raise InvalidArgument("sensorMetadata must be an object")
+        meta_time = utc_time(meta["time"], "sensorMetadata.time") if "time" in meta else None
+        device = meta.get("deviceID")
+        raw_reports = element.get("sensorReport")
+        if not isinstance(raw_reports, list) or not raw_reports:
+            raise InvalidArgument("each sensor element needs a non-empty sensorReport list")
+        for report in raw_reports:
+            if not isinstance(report, dict) or not isinstance(report.get("type"), str):
+                raise InvalidArgument("each sensorReport needs a type such as gs1:Temperature")
+            values = {n: _number(report, n) for n in ("value", "minValue", "maxValue", "meanValue")}
+            if all(v is None for v in values.values()) and "stringValue" not in report and "booleanValue" not in report:
+                raise InvalidArgument(f"sensorReport {report['type']} has no value, minValue, maxValue or meanValue")
+            low, high = values["minValue"], values["maxValue"]
+            if low is not None and high is not None and low > high:
+                raise InvalidArgument(f"sensorReport {report['type']} has minValue above maxValue")
+            reports.append({
+                "type": report["type"].rpartition(":")[2].rpartition("/")[2],
+                "time": utc_time(report["time"], "sensorReport.time") if "time" in report else meta_time,
+                "deviceID": report.get("deviceID", device),
+                "uom": report.get("uom"),
+                "exception": report.get("exception"),
+                **{k: v for k, v in values.items() if v is not None},
+            })
+    if len(reports) > MAX_SENSOR_REPORTS:
+        raise InvalidArgument(f"an event carries at most {MAX_SENSOR_REPORTS} sensor reports")
+    return reports
+
+
+def _ilmd(doc: dict) -> dict | None:
+    value = doc.get("ilmd")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value or len(value) > 50:
+        raise InvalidArgument("ilmd must be an object with 1 to 50 fields")
+    for key in ("lotNumber", "cbvmda:lotNumber"):
+        if key in value and not isinstance(value[key], str):
+            raise InvalidArgument(f"ilmd {key} must be a string")
+    for key in ("layDate", "example:layDate"):
+        if key in value:
+            try:
+                datetime.date.fromisoformat(value[key])
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"ilmd {key} must be a date (YYYY-MM-DD)") from None
+    return value
+
+
+def _error_declaration(doc: dict) -> dict | None:
+    value = doc.get("errorDeclaration")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "declarationTime" not in value:
+        raise InvalidArgument("errorDeclaration must be an object with a declarationTime")
+    utc_time(value["declarationTime"], "errorDeclaration.declarationTime")
+    corrective = value.get("correctiveEventIDs", [])
+    if not isinstance(corrective, list) or not all(isinstance(c, str) and c for c in corrective):
+        raise InvalidArgument("errorDeclaration.correctiveEventIDs must be a list of event IDs")
+    return value
+
+
+def _check_shape(event: Event, doc: dict) -> None:
+    kind = event.type
+    if kind == "TransformationEvent":
+        if "action" in doc:
+            raise InvalidArgument("TransformationEvent has no action")
+        if not (event.inputs or event.input_quantities) or not (event.outputs or event.output_quantities):
+            raise InvalidArgument("TransformationEvent needs inputs (inputEPCList/inputQuantityList) and outputs")
+    elif event.action not in ACTIONS:
+        raise InvalidArgument(f"{kind} needs action ADD, OBSERVE or DELETE")
+    allowed = {
+        "ObjectEvent": {"epcList", "quantityList", "ilmd"},
+        "AggregationEvent": {"parentID", "childEPCs", "childQuantityList"},
+        "TransformationEvent": {"inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
+                                "transformationID", "ilmd"},
+        "TransactionEvent": {"epcList", "quantityList", "parentID"},
+        "AssociationEvent": {"parentID", "childEPCs", "childQuantityList"},
+    }[kind]
+    lists = {"epcList", "quantityList", "parentID", "childEPCs", "childQuantityList", "inputEPCList",
+             "inputQuantityList", "outputEPCList", "outputQuantityList", "transformationID", "ilmd"}
+    for name in lists - allowed:
+        if name in doc:
+            raise InvalidArgument(f"{name} is not a field of {kind}")
+    if "childQuantityList" in doc:
+        raise InvalidArgument("childQuantityList is not supported yet: aggregate identified items or logistic units")
+    if kind == "ObjectEvent" and not (event.epcs or event.quantities):
+        raise InvalidArgument("ObjectEvent needs a non-empty epcList or quantityList")
+    if kind == "ObjectEvent" and event.ilmd is not None and event.action != "ADD":
+        raise InvalidArgument("ilmd is allowed only when objects are created (action ADD)")
+    if kind in ("AggregationEvent", "AssociationEvent") and event.action != "OBSERVE" and not doc.get("parentID"):
+        raise InvalidArgument(f"{kind} with action {event.action} needs a parentID")
+    if kind in ("AggregationEvent", "AssociationEvent") and event.action == "ADD" and not event.children:
+        raise InvalidArgument(f"{kind} with action ADD needs childEPCs")
+    if kind == "TransactionEvent" and not doc.get("bizTransactionList"):
+        raise InvalidArgument("TransactionEvent needs a bizTransactionList")
+    if sum(1 for _ in event.objects()) > MAX_IDENTIFIERS:
+        raise InvalidArgument(f"an event names at most {MAX_IDENTIFIERS} objects")
+
+
+def _biz_transactions(doc: dict) -> None:
+    for entry in _list(doc, "bizTransactionList"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("bizTransaction"), str):
+            raise InvalidArgument("each bizTransactionList entry needs a bizTransaction URI")
+        if "type" in entry and not isinstance(entry["type"], str):
+            raise InvalidArgument("bizTransactionList type must be a string such as po or desadv")
+    for name, key in (("sourceList", "source"), ("destinationList", "destination")):
+        for entry in _list(doc, name):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("type", key)):
+                raise InvalidArgument(f"each {name} entry needs a type and a {key}")
+
+
+def parse_event(text: str) -> Event:
+    """Parse and validate the JSON text of one EPCIS event."""
+    if len(text.encode()) > MAX_EVENT_BYTES:
+        raise InvalidArgument(f"event document is larger than {MAX_EVENT_BYTES} bytes")
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise InvalidArgument(f"event is not valid JSON: {err}") from None
+    if not isinstance(doc, dict):
+        raise InvalidArgument("event must be a JSON object")
+    if doc.get("type") not in EVENT_TYPES:
+        raise InvalidArgument(f"type must be one of {', '.join(EVENT_TYPES)}")
+    if "recordTime" in doc:
+        raise InvalidArgument("recordTime is set by the ledger, not by the capturing party")
+    unknown = sorted(k for k in doc if k not in _STANDARD_FIELDS and ":" not in k)
+    if unknown:
+        raise InvalidArgument(f"unknown field {unknown[0]!r} (extensions need a namespace prefix such as ex:)")
+    if "eventTime" not in doc or "eventTimeZoneOffset" not in doc:
+        raise InvalidArgument("eventTime and eventTimeZoneOffset are required")
+    if not isinstance(doc["eventTimeZoneOffset"], str) or not _TZ.match(doc["eventTimeZoneOffset"]):
+        raise InvalidArgument("eventTimeZoneOffset must look like +01:00 or -05:00")
+    event_id = doc.get("eventID")
+    if event_id is not None and (not isinstance(event_id, str) or ":" not in event_id or len(event_id) > 256):
+        raise InvalidArgument("eventID must be a URI of at most 256 characters (ni:///, urn:uuid:, ...)")
+    event = Event(doc=doc, type=doc["type"], event_time=utc_time(doc["eventTime"], "eventTime"),
+                  action=doc.get("action"), event_id=event_id)  # fmt: skip
+    if "bizStep" in doc:
+        event.biz_step = cbv.short_name("bizStep", doc["bizStep"])
+    if "disposition" in doc:
+        event.disposition = cbv.short_name("disposition", doc["disposition"])
+    persistent = doc.get("persistentDisposition", {})
+    for name in ("set", "unset"):
+        for value in persistent.get(name, []) if isinstance(persistent, dict) else [None]:
+            cbv.short_name("disposition", value)
+    event.read_point = _location(doc, "readPoint")
+    event.biz_location = _location(doc, "bizLocation")
+    event.epcs = _identifiers(doc, "epcList")
+    event.quantities = _quantities(doc, "quantityList")
+    event.children = _identifiers(doc, "childEPCs")
+    event.inputs = _identifiers(doc, "inputEPCList")
+    event.input_quantities = _quantities(doc, "inputQuantityList")
+    event.outputs = _identifiers(doc, "outputEPCList")
+    event.output_quantities = _quantities(doc, "outputQuantityList")
+    if doc.get("parentID") is not None:
+        parent = doc["parentID"]
+        if event.type == "AssociationEvent":
+            # An association's parent is usually an asset or a sensor (GIAI, GRAI): kept as a URI.
+            if not isinstance(parent, str) or not parent.startswith(("urn:epc:id:", "https://")) or len(parent) > 256:
+                raise InvalidArgument("AssociationEvent parentID must be an EPC URN or a Digital Link URI")
+            event.parent_uri = parent
+        else:
+            event.parent = ids.parse(parent, _ITEM_KINDS, "parentID")
+            if event.parent.key in {c.key for c in event.children}:
+                raise InvalidArgument("parentID cannot also be one of its childEPCs")
+    _biz_transactions(doc)
+    event.sensor_reports = _sensor_reports(doc)
+    event.ilmd = _ilmd(doc)
+    event.error_declaration = _error_declaration(doc)
+    _check_shape(event, doc)
+    return event

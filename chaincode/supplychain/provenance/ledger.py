@@ -1,0 +1,114 @@
+"""World-state access for the provenance contract: canonical JSON, composite keys, buffered writes, pages.
+
+Writes are buffered and flushed only when a transaction has passed every check, so a rejected
+transaction writes nothing even where the stub would keep partial writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from fabric_chaincode_python.fabric_contract_api import TransactionContext
+
+from ..errors import InvalidArgument
+
+MAX_PAGE_SIZE = 200
+_END = "\U0010ffff"
+
+# Record and index types (the composite key's object type).
+OBJECT = "prov.object"  # canonical id -> item, logistic unit or lot
+PRODUCT = "prov.product"  # GTIN -> product class
+EVENT = "prov.event"  # event key -> captured event
+HASH = "prov.hash"  # event hash ID -> event key
+DECLARATION = "prov.errdecl"  # event key -> error declaration
+HISTORY = "prov.history"  # (object, time#event) -> event key
+READINGS = "prov.readings"  # (object, time#event) -> sensor reports
+CONTAINS = "prov.contains"  # (parent, child) -> ""
+LOT_ITEMS = "prov.lotitems"  # (lot, item) -> ""
+MADE_INTO = "prov.madeinto"  # (input, output) -> ""
+MADE_FROM = "prov.madefrom"  # (output, input) -> ""
+
+
+def canonical(obj) -> str:
+    """Deterministic JSON: every endorser must produce byte-identical results."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def tx_time(ctx: TransactionContext) -> str:
+    """The transaction timestamp as UTC with milliseconds (never the wall clock)."""
+    ts = ctx.get_stub().get_tx_timestamp()
+    when = datetime.datetime.fromtimestamp(ts.seconds, datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.nanos // 1_000_000:03d}Z"
+
+
+def parse_page_size(value: str) -> int:
+    """A page size argument: 1 to MAX_PAGE_SIZE."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"page_size must be an integer, got {value!r}") from None
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
+class Ledger:
+    """Reads through to the stub, buffers writes until :meth:`flush`."""
+
+    def __init__(self, ctx: TransactionContext):
+        self.stub = ctx.get_stub()
+        self._pending: dict[str, bytes | None] = {}
+
+    def key(self, kind: str, *parts: str) -> str:
+        return self.stub.create_composite_key(kind, list(parts))
+
+    async def get(self, kind: str, *parts: str) -> dict | None:
+        key = self.key(kind, *parts)
+        raw = self._pending[key] if key in self._pending else await self.stub.get_state(key)
+        # Corrupt state raises here rather than being read as missing.
+        return json.loads(raw) if raw else None
+
+    async def exists(self, kind: str, *parts: str) -> bool:
+        key = self.key(kind, *parts)
+        return bool(self._pending[key] if key in self._pending else await self.stub.get_state(key))
+
+    def put(self, kind: str, parts: list[str], value) -> None:
+        self._pending[self.key(kind, *parts)] = canonical(value).encode()
+
+    def delete(self, kind: str, *parts: str) -> None:
+        self._pending[self.key(kind, *parts)] = None
+
+    async def flush(self) -> None:
+        """Write everything buffered, in key order (the order is irrelevant to Fabric but keeps runs identical)."""
+        for key in sorted(self._pending):
+            value = self._pending[key]
+            if value is None:
+                await self.stub.delete_state(key)
+            else:
+                await self.stub.put_state(key, value)
+        self._pending.clear()
+
+    async def scan(self, kind: str, prefix: list[str], limit: int, start: str = "") -> list[tuple[list[str], dict]]:
+        """Up to ``limit`` committed entries under ``kind``/``prefix``, from attribute ``start`` on."""
+        base = self.key(kind, *prefix)
+        first = self.key(kind, *prefix, start) if start else base
+        found = []
+        iterator = await self.stub.get_state_by_range(first, base + _END)
+        try:
+            async for kv in iterator:
+                _, attrs = self.stub.split_composite_key(kv.key)
+                found.append((attrs[len(prefix):], json.loads(kv.value) if kv.value else None))
+                if len(found) >= limit:
+                    break
+        finally:
+            await iterator.aclose()
+        return found
+
+    async def page(self, kind: str, prefix: list[str], size: int, bookmark: str) -> tuple[list, str]:
+        """One page of entries and the bookmark of the next page ("" after the last page)."""
+        if bookmark and (len(bookmark) > 512 or "\x00" in bookmark):
+            raise InvalidArgument("bookmark is not one this contract returned")
+        entries = await self.scan(kind, prefix, size + 1, bookmark)
+        next_bookmark = entries[size][0][0] if len(entries) > size else ""
+        return entries[:size], next_bookmark

@@ -1,0 +1,107 @@
+"""The provenance contract on the real network: every call is endorsed, ordered and committed by real peers."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from app.fabric import GatewayError
+from chaincode.supplychain.provenance.identifiers import check_digit
+from tests.chaincode.epcis import COMPANY, commission, lgtin, pack, product_class, receive, sgtin, ship, sscc, transform
+
+pytestmark = pytest.mark.fabric
+
+CHANNEL, CHAINCODE, CONTRACT = "supplychain", "supplychain", "provenance"
+# Fresh item references per run, so the module never depends on what an earlier run left on the ledger.
+EGGS_REF, OMELETTE_REF = (f"8{random.randrange(10_000, 100_000)}" for _ in range(2))
+SERIAL_REF = f"9{random.randrange(100_000_000, 1_000_000_000)}"
+
+
+def gtin(item_ref: str) -> str:
+    body = item_ref[0] + COMPANY + item_ref[1:]
+    return body + check_digit(body)
+
+
+@pytest.fixture(scope="module")
+def orgs(gateway_for):
+    """The provenance contract as seen from each organisation's gateway."""
+    names = ("Producer", "Retailer", "Logistics", "Regulator")
+    return {n: gateway_for(n).get_network(CHANNEL).get_contract(CHAINCODE, CONTRACT) for n in names}
+
+
+@pytest.fixture(scope="module")
+def eggs(orgs):
+    """Two eggs commissioned by the Producer, with both product classes registered."""
+    producer = orgs["Producer"]
+    producer.submit_transaction("RegisterProductClass", product_class(gtin(EGGS_REF)))
+    producer.submit_transaction("RegisterProductClass", product_class(gtin(OMELETTE_REF), "Omelette"))
+    producer.submit_transaction("CaptureEvent", commission([sgtin("1", EGGS_REF), sgtin("2", EGGS_REF)], lot="NL1"))
+    return [sgtin("1", EGGS_REF), sgtin("2", EGGS_REF)]
+
+
+def read(contract, function: str, *args: str) -> dict:
+    return json.loads(contract.evaluate_transaction(function, *args))
+
+
+def refused(contract, function: str, *args: str) -> str:
+    with pytest.raises(GatewayError) as err:
+        contract.submit_transaction(function, *args)
+    return err.value.chaincode_message
+
+
+def test_the_producer_commissions_and_every_organisation_sees_it(orgs, eggs):
+    for org in ("Retailer", "Logistics", "Regulator"):
+        verdict = read(orgs[org], "Verify", eggs[0])
+        assert verdict["genuine"] and verdict["custodian"] == "ProducerMSP"
+        assert verdict["origin"]["ilmd"]["ex:farm"] == "Hillside Farm"
+
+
+def test_the_retailer_cannot_commission(orgs, eggs):
+    message = refused(orgs["Retailer"], "CaptureEvent", commission([sgtin("3", EGGS_REF)], lot="NL1"))
+    assert message.startswith("FORBIDDEN: only ProducerMSP members commission")
+    assert read(orgs["Regulator"], "Verify", sgtin("3", EGGS_REF))["genuine"] is False
+
+
+def test_a_rejected_write_changes_nothing(orgs, eggs):
+    before = read(orgs["Regulator"], "GetObject", eggs[1])
+    history = read(orgs["Regulator"], "ItemHistory", eggs[1], "50", "")
+    assert refused(orgs["Retailer"], "CaptureEvent", ship([eggs[1]])).startswith("FORBIDDEN: ")
+    assert refused(orgs["Regulator"], "CaptureEvent", ship([eggs[1]])).startswith("FORBIDDEN: the Regulator")
+    assert read(orgs["Regulator"], "GetObject", eggs[1]) == before
+    assert read(orgs["Regulator"], "ItemHistory", eggs[1], "50", "") == history
+
+
+def test_shipping_and_receiving_move_custody(orgs, eggs):
+    case = sscc(SERIAL_REF)
+    orgs["Producer"].submit_transaction("CaptureEvent", pack(case, [eggs[0]]))
+    orgs["Producer"].submit_transaction("CaptureEvent", ship([case]))
+    assert read(orgs["Retailer"], "GetObject", eggs[0])["inTransit"] is True
+    orgs["Retailer"].submit_transaction("CaptureEvent", receive([case]))
+    for epc in (case, eggs[0]):
+        state = read(orgs["Logistics"], "GetObject", epc)
+        assert (state["custodian"], state["inTransit"]) == ("RetailerMSP", False)
+    upstream = read(orgs["Regulator"], "TraceUpstream", case)
+    assert ("contains", "lot") == tuple(sorted({e["relation"] for e in upstream["edges"]}))
+    assert upstream["origins"][0]["ilmd"]["ex:flock"] == "F-2025-11"
+
+
+def test_transformation_lineage_recall_and_verify(orgs, eggs):
+    omelette = sgtin("1", OMELETTE_REF)
+    orgs["Producer"].submit_transaction("CaptureEvent", transform([eggs[1]], [omelette], "NOM1"))
+    upstream = read(orgs["Retailer"], "TraceUpstream", omelette)
+    assert any(e["relation"] == "input" for e in upstream["edges"])
+    downstream = read(orgs["Regulator"], "TraceDownstream", lgtin("NL1", EGGS_REF))
+    assert f"/01/{gtin(OMELETTE_REF)}/21/1" in {n["id"] for n in downstream["nodes"]}
+    assert refused(orgs["Retailer"], "Recall", lgtin("NL1", EGGS_REF), "salmonella").startswith("FORBIDDEN: ")
+    recall = json.loads(orgs["Regulator"].submit_transaction("Recall", lgtin("NL1", EGGS_REF), "salmonella"))
+    assert f"/01/{gtin(OMELETTE_REF)}/21/1" in recall["flagged"] and recall["by"] == "RegulatorMSP"
+    verdict = read(orgs["Retailer"], "Verify", f"/01/{gtin(OMELETTE_REF)}/21/1")
+    assert verdict["genuine"] and verdict["recalled"] and verdict["recall"]["reason"] == "salmonella"
+    assert read(orgs["Retailer"], "Verify", eggs[0])["recalled"] is True
+
+
+def test_the_contract_reads_attributes_from_real_fabric_ca_certificates(orgs):
+    who = read(orgs["Regulator"], "WhoAmI")
+    assert (who["mspId"], who["enrollmentId"], who["canWrite"]) == ("RegulatorMSP", "User1", False)
