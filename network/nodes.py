@@ -111,6 +111,10 @@ def peer_env(layout: Layout, node: Node) -> dict[str, str]:
         # Without an external endpoint a peer is invisible to other organisations, and
         # the Gateway cannot find endorsers across organisations.
         "CORE_PEER_GOSSIP_EXTERNALENDPOINT": node.address,
+        # A peer that found another organisation's anchor peer not yet listening retries after
+        # reconnectInterval: 25 s by default, which is how long a fresh network would wait
+        # before endorsements could cross organisations. Five seconds suits one host.
+        "CORE_PEER_GOSSIP_RECONNECTINTERVAL": "5s",
         "CORE_PEER_LOCALMSPID": node.org.msp_id,
         "CORE_PEER_MSPCONFIGPATH": str(msp_dir(ident)),
         "CORE_PEER_TLS_ENABLED": "true",
