@@ -1,7 +1,7 @@
 """BatchTimeout sweep: submit latency and throughput of the Python client for several batch timeouts.
 
 BatchTimeout is fixed in a channel's genesis block, so each value gets a network of its own (in a temporary
-folder, base port 38000, removed afterwards). For each value it submits at 1, 8 and 50 concurrent callers and
+folder, base port 19000, removed afterwards). For each value it submits at 1, 8 and 50 concurrent callers and
 prints p50/p95 latency and throughput, to choose ``ordering.batch_timeout`` in network/topology.yaml.
 
     .venv/bin/python bench/batch_sweep.py --timeouts 100ms,250ms,500ms,2s
@@ -72,7 +72,7 @@ def main() -> None:
     """Run the sweep and print one table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--timeouts", default="100ms,250ms,500ms,2s", help="comma-separated BatchTimeout values")
-    parser.add_argument("--base-port", type=int, default=38000)
+    parser.add_argument("--base-port", type=int, default=19000)
     args = parser.parse_args()
     table = Table(title="BatchTimeout sweep (Python client, submit, 2 of 3 endorsements)")
     for col in ("BatchTimeout", "callers", "p50 ms", "p95 ms", "tx/s"):

@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the options, run every measurement, print the tables and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, default=BENCH_DIR / "run", help="network home (default: bench/run)")
-    parser.add_argument("--base-port", type=int, default=37000, help="network base port (default: 37000)")
+    parser.add_argument("--base-port", type=int, default=17000, help="network base port (default: 17000)")
     parser.add_argument("--concurrency", default="1,8,50", help="comma-separated levels (default: 1,8,50)")
     parser.add_argument("--calls", type=int, default=400, help="calls per client, operation and level (default: 400)")
     parser.add_argument("--org", default="Producer", help="organisation whose peer and User1 are used")

@@ -159,6 +159,15 @@ class Topology:
         raise TopologyError(f"no node named {name!r}; nodes: {', '.join(n.name for n in self.nodes)}")
 
 
+def ephemeral_ports() -> range | None:
+    """The kernel's range for outgoing connections' local ports (Linux), None if unknown."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return None
+    return range(low, high + 1)
+
+
 def load(path: Path = TOPOLOGY_FILE, base_port: int | None = None) -> Topology:
     """Read and check topology.yaml; ``base_port`` overrides the file's."""
     raw = yaml.safe_load(path.read_text())
@@ -166,6 +175,14 @@ def load(path: Path = TOPOLOGY_FILE, base_port: int | None = None) -> Topology:
     orgs_raw = raw["organizations"]
     if not 1024 <= base <= 65535 - 100 * len(orgs_raw):
         raise TopologyError(f"base port {base} leaves no room for {len(orgs_raw)} organisations below 65536")
+    ephemeral = ephemeral_ports()
+    top = base + 100 * len(orgs_raw) - 1
+    if ephemeral and base <= ephemeral.stop - 1 and top >= ephemeral.start:
+        # Any outgoing connection may hold a port in this range, and a node would then fail to listen.
+        raise TopologyError(
+            f"ports {base}-{top} overlap the kernel's ephemeral port range "
+            f"{ephemeral.start}-{ephemeral.stop - 1}: choose a base port below {ephemeral.start - 100 * len(orgs_raw)}"
+        )
     orgs = []
     for i, o in enumerate(orgs_raw):
         org = Organization(

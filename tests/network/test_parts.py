@@ -78,7 +78,7 @@ def test_a_node_that_dies_during_start_up_is_named_with_its_log_tail(tmp_path):
 
 
 def test_a_port_in_use_is_reported_with_its_holder_and_nothing_starts(tmp_path):
-    net = Network.open(tmp_path / "net", base_port=47000)
+    net = Network.open(tmp_path / "net", base_port=24000)
     port = net.topology.org("Retailer").peers[0].port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
@@ -121,3 +121,12 @@ def test_a_network_keeps_the_base_port_it_was_created_with(tmp_path):
     assert Network.open(home).topology.base_port == 31000
     with pytest.raises(NetworkError, match="created on base port 31000"):
         Network.open(home, base_port=32000)
+
+
+def test_a_base_port_in_the_ephemeral_range_is_refused():
+    from network.topology import ephemeral_ports
+
+    ephemeral = ephemeral_ports()
+    assert ephemeral is not None
+    with pytest.raises(TopologyError, match="ephemeral port range"):
+        load(base_port=ephemeral.start + 100)
