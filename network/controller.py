@@ -21,7 +21,7 @@ from pathlib import Path
 from . import binaries as binaries_mod
 from . import chaincode, channel, identities, nodes, processes, profiles
 from .layout import Layout, msp_dir
-from .topology import DEFAULT_HOME, Node, Topology
+from .topology import DEFAULT_HOME, Node, Topology, ephemeral_ports
 from .topology import load as load_topology
 
 Report = Callable[[str], None]
@@ -126,7 +126,16 @@ class Network:
         )  # fmt: skip
 
     def _check_ports(self) -> None:
-        """Fail before starting anything if a port a stopped node needs is taken."""
+        """Fail before starting anything if a port a stopped node needs is taken, or may be."""
+        ephemeral = ephemeral_ports()
+        ports = [p for node in self.topology.nodes for p in node.ports]
+        if ephemeral and any(p in ephemeral for p in ports):
+            # Any outgoing connection may hold a port in this range, and a node would then fail to listen.
+            raise NetworkError(
+                f"ports {min(ports)}-{max(ports)} overlap the kernel's ephemeral port range "
+                f"{ephemeral.start}-{ephemeral.stop - 1}: choose a base port below "
+                f"{ephemeral.start - (max(ports) - min(ports)) - 1} with --base-port"
+            )
         taken = []
         for node in self.topology.nodes:
             if processes.running_pid(self.layout.pid(node)) is not None:

@@ -123,10 +123,11 @@ def test_a_network_keeps_the_base_port_it_was_created_with(tmp_path):
         Network.open(home, base_port=32000)
 
 
-def test_a_base_port_in_the_ephemeral_range_is_refused():
+def test_a_base_port_in_the_ephemeral_range_is_refused_before_anything_starts(tmp_path):
     from network.topology import ephemeral_ports
 
     ephemeral = ephemeral_ports()
     assert ephemeral is not None
-    with pytest.raises(TopologyError, match="ephemeral port range"):
-        load(base_port=ephemeral.start + 100)
+    net = Network.open(tmp_path / "net", base_port=ephemeral.start + 100)
+    with pytest.raises(NetworkError, match="ephemeral port range"):
+        net._check_ports()
