@@ -10,6 +10,7 @@ import pytest
 from app.fabric import GatewayError
 from chaincode.supplychain.provenance.identifiers import check_digit
 from tests.chaincode.epcis import COMPANY, commission, lgtin, pack, product_class, receive, sgtin, ship, sscc, transform
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.fabric
 
@@ -51,10 +52,21 @@ def refused(contract, function: str, *args: str) -> str:
     return err.value.chaincode_message
 
 
+def read_when(contract, function: str, *args: str, until) -> dict:
+    """Read from ``contract``'s peer once it has committed what ``until`` looks for (see tests.helpers)."""
+
+    def check() -> dict:
+        result = read(contract, function, *args)
+        assert until(result), result
+        return result
+
+    return eventually(check)
+
+
 def test_the_producer_commissions_and_every_organisation_sees_it(orgs, eggs):
     for org in ("Retailer", "Logistics", "Regulator"):
-        verdict = read(orgs[org], "Verify", eggs[0])
-        assert verdict["genuine"] and verdict["custodian"] == "ProducerMSP"
+        verdict = read_when(orgs[org], "Verify", eggs[0], until=lambda v: v["genuine"])
+        assert verdict["custodian"] == "ProducerMSP"
         assert verdict["origin"]["ilmd"]["ex:farm"] == "Hillside Farm"
 
 
@@ -65,7 +77,7 @@ def test_the_retailer_cannot_commission(orgs, eggs):
 
 
 def test_a_rejected_write_changes_nothing(orgs, eggs):
-    before = read(orgs["Regulator"], "GetObject", eggs[1])
+    before = eventually(lambda: read(orgs["Regulator"], "GetObject", eggs[1]))
     history = read(orgs["Regulator"], "ItemHistory", eggs[1], "50", "")
     assert refused(orgs["Retailer"], "CaptureEvent", ship([eggs[1]])).startswith("FORBIDDEN: ")
     assert refused(orgs["Regulator"], "CaptureEvent", ship([eggs[1]])).startswith("FORBIDDEN: the Regulator")
@@ -77,12 +89,13 @@ def test_shipping_and_receiving_move_custody(orgs, eggs):
     case = sscc(SERIAL_REF)
     orgs["Producer"].submit_transaction("CaptureEvent", pack(case, [eggs[0]]))
     orgs["Producer"].submit_transaction("CaptureEvent", ship([case]))
-    assert read(orgs["Retailer"], "GetObject", eggs[0])["inTransit"] is True
+    # The Retailer's own peer must have the shipment before the Retailer can receive it.
+    read_when(orgs["Retailer"], "GetObject", eggs[0], until=lambda s: s["inTransit"] is True)
     orgs["Retailer"].submit_transaction("CaptureEvent", receive([case]))
     for epc in (case, eggs[0]):
-        state = read(orgs["Logistics"], "GetObject", epc)
+        state = read_when(orgs["Logistics"], "GetObject", epc, until=lambda s: not s["inTransit"])
         assert (state["custodian"], state["inTransit"]) == ("RetailerMSP", False)
-    upstream = read(orgs["Regulator"], "TraceUpstream", case)
+    upstream = read_when(orgs["Regulator"], "TraceUpstream", case, until=lambda u: u["edges"])
     assert ("contains", "lot") == tuple(sorted({e["relation"] for e in upstream["edges"]}))
     assert upstream["origins"][0]["ilmd"]["ex:flock"] == "F-2025-11"
 
@@ -90,16 +103,19 @@ def test_shipping_and_receiving_move_custody(orgs, eggs):
 def test_transformation_lineage_recall_and_verify(orgs, eggs):
     omelette = sgtin("1", OMELETTE_REF)
     orgs["Producer"].submit_transaction("CaptureEvent", transform([eggs[1]], [omelette], "NOM1"))
-    upstream = read(orgs["Retailer"], "TraceUpstream", omelette)
-    assert any(e["relation"] == "input" for e in upstream["edges"])
-    downstream = read(orgs["Regulator"], "TraceDownstream", lgtin("NL1", EGGS_REF))
-    assert f"/01/{gtin(OMELETTE_REF)}/21/1" in {n["id"] for n in downstream["nodes"]}
-    assert refused(orgs["Retailer"], "Recall", lgtin("NL1", EGGS_REF), "salmonella").startswith("FORBIDDEN: ")
-    recall = json.loads(orgs["Regulator"].submit_transaction("Recall", lgtin("NL1", EGGS_REF), "salmonella"))
-    assert f"/01/{gtin(OMELETTE_REF)}/21/1" in recall["flagged"] and recall["by"] == "RegulatorMSP"
-    verdict = read(orgs["Retailer"], "Verify", f"/01/{gtin(OMELETTE_REF)}/21/1")
-    assert verdict["genuine"] and verdict["recalled"] and verdict["recall"]["reason"] == "salmonella"
-    assert read(orgs["Retailer"], "Verify", eggs[0])["recalled"] is True
+    upstream = read_when(orgs["Retailer"], "TraceUpstream", omelette,
+                         until=lambda u: any(e["relation"] == "input" for e in u["edges"]))  # fmt: skip
+    assert upstream["nodes"]
+    lot = lgtin("NL1", EGGS_REF)
+    omelette_path = f"/01/{gtin(OMELETTE_REF)}/21/1"
+    for org in ("Regulator", "Logistics"):  # every possible endorser of the recall has the transformation
+        read_when(orgs[org], "TraceDownstream", lot, until=lambda d: omelette_path in {n["id"] for n in d["nodes"]})
+    assert refused(orgs["Retailer"], "Recall", lot, "salmonella").startswith("FORBIDDEN: ")
+    recall = json.loads(orgs["Regulator"].submit_transaction("Recall", lot, "salmonella"))
+    assert omelette_path in recall["flagged"] and recall["by"] == "RegulatorMSP"
+    verdict = read_when(orgs["Retailer"], "Verify", omelette_path, until=lambda v: v["recalled"])
+    assert verdict["genuine"] and verdict["recall"]["reason"] == "salmonella"
+    assert read_when(orgs["Retailer"], "Verify", eggs[0], until=lambda v: v["recalled"])["recalled"] is True
 
 
 def test_the_contract_reads_attributes_from_real_fabric_ca_certificates(orgs):

@@ -30,6 +30,7 @@ from app.fabric import (
     none,
     p1363_to_der,
 )
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.fabric
 
@@ -55,9 +56,10 @@ def test_submit_commits_and_every_organisation_reads_it(producer, regulator, gat
     key = _key()
     record = json.loads(producer.submit_transaction("PutRecord", key, "eggs"))
     assert (record["key"], record["value"], record["version"]) == (key, "eggs", 1)
-    assert json.loads(regulator.evaluate_transaction("GetRecord", key)) == record
+    # Other organisations' peers commit the block moments after the gateway's own peer.
+    assert eventually(lambda: json.loads(regulator.evaluate_transaction("GetRecord", key))) == record
     logistics = gateway_for("Logistics").get_network(CHANNEL).get_contract(CHAINCODE)
-    assert json.loads(logistics.evaluate_transaction("GetRecord", key)) == record
+    assert eventually(lambda: json.loads(logistics.evaluate_transaction("GetRecord", key))) == record
 
 
 def test_async_submit_returns_the_result_at_once_and_then_the_commit_status(producer):
@@ -126,8 +128,8 @@ def test_an_offline_signed_submit_commits(private_key_pem, gateway_for):
     unsigned_commit = transaction.submit()
     commit = gateway.new_signed_commit(unsigned_commit.bytes(), sign(unsigned_commit.digest()))
     assert commit.get_status().successful
-    assert json.loads(gateway_for("Producer").get_network(CHANNEL).get_contract(CHAINCODE)
-                      .evaluate_transaction("GetRecord", key))["value"] == "offline"  # fmt: skip
+    producer = gateway_for("Producer").get_network(CHANNEL).get_contract(CHAINCODE)
+    assert eventually(lambda: json.loads(producer.evaluate_transaction("GetRecord", key)))["value"] == "offline"
 
 
 def test_a_signer_that_hashes_itself_and_returns_raw_r_s_is_accepted(private_key_pem, gateway_for):

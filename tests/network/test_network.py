@@ -17,6 +17,7 @@ from fabric_protos.msp import msp_principal_pb2
 
 from network import chaincode, channel, processes
 from network.topology import load
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.fabric
 
@@ -126,7 +127,7 @@ def test_concurrent_transactions_all_commit_without_stalling_the_chaincode(fabri
     for org in ("Producer", "Retailer"):
         log = fabric_network.layout.log(fabric_network.topology.org(org).chaincode_service).read_text()
         assert "TOO_MANY_OPERATIONS" not in log
-    assert json.loads(cli.query("Logistics", "GetRecord", keys[-1]).stdout)["value"] == "v"
+    assert eventually(lambda: json.loads(cli.query("Logistics", "GetRecord", keys[-1]).stdout))["value"] == "v"
 
 
 def test_second_up_changes_nothing(fabric_network):
@@ -148,7 +149,7 @@ def test_transactions_commit_with_the_raft_leader_stopped_and_it_catches_up(fabr
         key = _key()
         result = cli.invoke("Logistics", "PutRecord", key, "2 of 3", endorsers=["Logistics", "Producer"], orderer=survivor)
         assert result.returncode == 0, result.stderr
-        assert json.loads(cli.query("Regulator", "GetRecord", key).stdout)["value"] == "2 of 3"
+        assert eventually(lambda: json.loads(cli.query("Regulator", "GetRecord", key).stdout))["value"] == "2 of 3"
     finally:
         fabric_network.up()  # restarts only what is stopped
     heights = {}
@@ -202,9 +203,9 @@ def test_changed_chaincode_needs_every_approval_then_deploys_as_the_next_sequenc
     assert after["sequence"] == before["sequence"] + 1
     running = {chaincode.running_package(layout, org) for org in topo.organizations}
     assert all(pkg.startswith(f"{cc.name}_changed") for pkg in running)
-    assert json.loads(cli.query("Logistics", "GetRecord", key).stdout)["value"] == "before upgrade"
+    assert eventually(lambda: json.loads(cli.query("Logistics", "GetRecord", key).stdout))["value"] == "before upgrade"
     assert cli.invoke("Retailer", "PutRecord", key, "after upgrade", endorsers=["Retailer", "Logistics"]).returncode == 0
-    assert json.loads(cli.query("Producer", "GetRecord", key).stdout)["version"] == 2
+    assert eventually(lambda: json.loads(cli.query("Producer", "GetRecord", key).stdout)["version"] == 2)
 
     monkeypatch.undo()
     restored = fabric_network.deploy()
