@@ -19,3 +19,11 @@ def eventually(check, timeout: float = 15.0, interval: float = 0.2):
             if time.monotonic() > deadline:
                 raise
             time.sleep(interval)
+
+
+def wait_for(condition, timeout: float = 5.0, interval: float = 0.01) -> None:
+    """Poll ``condition`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(interval)

@@ -14,6 +14,7 @@ from fabric_protos.peer import transaction_pb2
 
 from app.fabric import CommitError, X509Identity, connect, new_private_key_signer
 from app.fabric import commitwatcher
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -50,13 +51,6 @@ def commit_status_ids(fake_peer):
 def watcher_threads():
     """Watcher threads of this module's fake channel (the real-network tests run watchers of their own)."""
     return [thread for thread in threading.enumerate() if thread.name == "fabric-commit-watcher-mychannel"]
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_concurrent_transactions_are_resolved_from_one_stream(contract, fake_peer):

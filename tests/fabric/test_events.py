@@ -20,6 +20,7 @@ from app.fabric import (
     serialize_identity,
     tls_certificate_hash,
 )
+from tests.helpers import wait_for
 
 
 def events_response(block_number, *names):
@@ -41,13 +42,6 @@ def seek_info(envelope):
         common_pb2.SignatureHeader.FromString(payload.header.signature_header),
         ab_pb2.SeekInfo.FromString(payload.data),
     )
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def opened(stream, received):

@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgument
 from . import cbv, identifiers as ids
+from .ledger import parse_object
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
@@ -262,12 +262,7 @@ def parse_event(text: str) -> Event:
     """Parse and validate the JSON text of one EPCIS event."""
     if len(text.encode()) > MAX_EVENT_BYTES:
         raise InvalidArgument(f"event document is larger than {MAX_EVENT_BYTES} bytes")
-    try:
-        doc = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"event is not valid JSON: {err}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument("event must be a JSON object")
+    doc = parse_object(text, "event")
     if doc.get("type") not in EVENT_TYPES:
         raise InvalidArgument(f"type must be one of {', '.join(EVENT_TYPES)}")
     if "recordTime" in doc:

@@ -30,6 +30,17 @@ MADE_INTO = "prov.madeinto"  # (input, output) -> ""
 MADE_FROM = "prov.madefrom"  # (output, input) -> ""
 
 
+def parse_object(text: str, what: str) -> dict:
+    """A JSON object from a transaction argument; INVALID_ARGUMENT naming ``what`` otherwise."""
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise InvalidArgument(f"{what} is not valid JSON: {err}") from None
+    if not isinstance(doc, dict):
+        raise InvalidArgument(f"{what} must be a JSON object")
+    return doc
+
+
 def canonical(obj) -> str:
     """Deterministic JSON: every endorser must produce byte-identical results."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 from ..errors import InvalidArgument
 from . import identifiers as ids
+from .ledger import parse_object
 
 _FIELDS = {"gtin", "name", "producer", "handling"}
 _LIMITS = {"temperature": (-90.0, 100.0, "Celsius"), "humidity": (0.0, 100.0, "percent relative humidity")}
@@ -26,12 +26,7 @@ def _range(name: str, value) -> dict:
 
 def parse_product_class(text: str, producer: str) -> dict:
     """Validate a product class document; ``producer`` defaults to (and must equal) the caller's MSP."""
-    try:
-        doc = json.loads(text)
-    except ValueError as err:
-        raise InvalidArgument(f"product class is not valid JSON: {err}") from None
-    if not isinstance(doc, dict):
-        raise InvalidArgument("product class must be a JSON object")
+    doc = parse_object(text, "product class")
     unknown = sorted(set(doc) - _FIELDS)
     if unknown:
         raise InvalidArgument(f"unknown product class field {unknown[0]!r}")
