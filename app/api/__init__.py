@@ -1,0 +1,7 @@
+"""The JSON API under ``/api/v1``: bearer tokens, problem+json errors, OpenAPI at ``/api/openapi.json``."""
+
+from apiflask import APIBlueprint
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
+
+from . import accounts, provenance  # noqa: E402,F401  (routes register themselves on bp)

@@ -1,0 +1,46 @@
+"""Who is calling: portal sessions (Flask-Login) and API bearer tokens, and the ledger as that user.
+
+Every ledger call is signed with the calling user's own enrolled key; there is no shared gateway identity.
+"""
+
+from __future__ import annotations
+
+from apiflask import HTTPTokenAuth
+from flask import Flask, current_app
+from flask_login import LoginManager
+
+from . import users
+from .ledger import ProvenanceLedger
+
+token_auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/v1/auth/tokens")
+login_manager = LoginManager()
+login_manager.login_view = "portal.login"
+login_manager.login_message_category = "info"
+
+
+@token_auth.verify_token
+def _verify_token(token: str) -> users.User | None:
+    return users.user_for_token(token) if token else None
+
+
+@token_auth.get_user_roles
+def _roles(user: users.User) -> list[str]:
+    return [user.role]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> users.User | None:
+    return users.get_user(int(user_id))
+
+
+def ledger_for(user: users.User) -> ProvenanceLedger:
+    """The provenance contract, signing as ``user``."""
+    gateway = current_app.extensions["gateways"].gateway(user.enrollment_id, user.certificate, user.signing_key)
+    contract = gateway.get_network(current_app.config["CHANNEL"]).get_contract(current_app.config["CHAINCODE"],
+                                                                               "provenance")  # fmt: skip
+    return ProvenanceLedger(contract, current_app.config["MVCC_RETRIES"])
+
+
+def init_app(app: Flask) -> None:
+    """Attach session login to the app."""
+    login_manager.init_app(app)

@@ -1,0 +1,31 @@
+-- The gateway's own records: users, API tokens and idempotency keys. The ledger holds the business data.
+PRAGMA journal_mode = WAL;
+
+CREATE TABLE IF NOT EXISTS user (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT UNIQUE NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    enrollment_id TEXT UNIQUE NOT NULL,
+    certificate TEXT NOT NULL,
+    encrypted_key BLOB NOT NULL,           -- AES-GCM under the gateway's key-encryption key (app/keystore.py)
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+CREATE TABLE IF NOT EXISTS token (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_hash TEXT UNIQUE NOT NULL,       -- SHA-256 of the bearer token; the token itself is never stored
+    user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    expires_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,            -- method, path and body: the same key with another request is refused
+    status INTEGER,                        -- NULL while the first request is still running
+    body BLOB,
+    content_type TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
