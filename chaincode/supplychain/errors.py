@@ -11,6 +11,11 @@ class ChaincodeError(Exception):
 
     def __init__(self, message: str):
         super().__init__(f"{self.code}: {message}")
+        self.message = message
+
+    def within(self, context: str) -> "ChaincodeError":
+        """The same error, same code, with ``context`` before the message (``"CODE: context: message"``)."""
+        return type(self)(f"{context}: {self.message}")
 
 
 class InvalidArgument(ChaincodeError):

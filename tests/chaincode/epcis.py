@@ -70,3 +70,12 @@ def temperature(epcs: list[str], value: float, time: str = "2026-01-05T11:00:00+
     sensors = [{"sensorMetadata": {"time": time, "deviceID": "urn:epc:id:giai:0614141.T1"},
                 "sensorReport": [{"type": "gs1:Temperature", "value": value, "uom": "CEL"}]}]  # fmt: skip
     return event(time=time, epcList=epcs, action="OBSERVE", bizStep="sensor_reporting", sensorElementList=sensors)
+
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"ex": "https://example.org/epcis/"}]
+
+
+def document(*events: str, created: str = "2026-01-05T16:00:00Z") -> str:
+    """An EPCIS 2.0 EPCISDocument carrying ``events`` (JSON texts from the builders above) in order."""
+    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": created,
+                       "epcisBody": {"eventList": [json.loads(e) for e in events]}})  # fmt: skip

@@ -9,8 +9,9 @@ import pytest
 from chaincode.supplychain.errors import ChaincodeError
 from chaincode.supplychain.provenance import names
 from chaincode.supplychain.provenance.access import certificate_attributes
-from tests.chaincode.epcis import (CARRIER, EGGS_GTIN, OMELETTE_GTIN, STORE, commission, event, lgtin, pack,
-                                   product_class, receive, sgtin, ship, sscc, temperature, transform)  # fmt: skip
+from tests.chaincode.epcis import (CARRIER, EGGS_GTIN, OMELETTE_GTIN, STORE, commission, document, event, lgtin,
+                                   pack, product_class, receive, sgtin, ship, sscc, temperature,
+                                   transform)  # fmt: skip
 
 P, R, L, REG = "ProducerMSP", "RetailerMSP", "LogisticsMSP", "RegulatorMSP"
 EGG1, EGG2, CASE = sgtin("1"), sgtin("2"), sscc("1234567890")
@@ -270,3 +271,148 @@ def test_queries_reject_bad_arguments(eggs):
     rejected(eggs, REG, "GetEvent", "urn:uuid:unknown", code="NOT_FOUND", match="no event")
     rejected(eggs, REG, "TraceUpstream", sgtin("404"), code="NOT_FOUND", match="never commissioned")
     rejected(eggs, REG, "Recall", EGG1, "x", code="INVALID_ARGUMENT", match="is a sgtin, expected lgtin")
+
+
+EGG3, EGG4 = sgtin("3"), sgtin("4")
+
+
+def unpack(parent: str, children: list[str], time: str = "2026-01-05T08:30:00+01:00") -> str:
+    return event("AggregationEvent", time=time, parentID=parent, childEPCs=children, action="DELETE",
+                 bizStep="unpacking")  # fmt: skip
+
+
+def test_a_document_is_captured_in_order_with_later_events_seeing_earlier_ones(eggs):
+    doc = document(commission([EGG3, EGG4], lot="L2"), pack(CASE, [EGG3, EGG4]),
+                   temperature([CASE], 4.0), ship([CASE]))  # fmt: skip
+    result = ok(eggs, P, "CaptureEvents", doc)
+    assert eggs.stub.events == [(names.EPCIS_EVENTS_CAPTURED, eggs.stub.events[0][1])]
+    assert json.loads(eggs.stub.events[0][1]) == result
+    captured = result["captured"]
+    assert [(c["type"], c["bizStep"]) for c in captured] == [
+        ("ObjectEvent", "commissioning"), ("AggregationEvent", "packing"), ("ObjectEvent", "sensor_reporting"),
+        ("ObjectEvent", "shipping")]  # fmt: skip
+    assert set(captured[0]) == {"eventKey", "hashId", "type", "bizStep", "recordedBy", "objects"}
+    # The shipment moves what was packed earlier in the same document (a range read of buffered writes).
+    assert set(captured[3]["objects"]) == {"/00/106141412345678908", f"/01/{EGGS_GTIN}/21/3", f"/01/{EGGS_GTIN}/21/4"}
+    assert state(eggs, EGG3)["inTransit"] is True and state(eggs, EGG3)["parent"] == "/00/106141412345678908"
+    assert ok(eggs, REG, "Readings", EGG4, "10", "")["readings"][0]["value"] == 4.0
+    for entry in captured:
+        assert ok(eggs, REG, "GetEvent", entry["eventKey"])["hashId"] == entry["hashId"]
+    ok(eggs, R, "CaptureEvent", receive([CASE]))
+    assert state(eggs, EGG4)["custodian"] == R
+
+
+def test_a_failing_event_names_its_position_and_nothing_of_the_document_is_written(eggs):
+    doc = document(commission([EGG3], lot="L2"), ship([EGG3]), ship([EGG1], time="2026-01-05T09:30:00+01:00"))
+    rejected(eggs, R, "CaptureEvents", doc, code="FORBIDDEN",
+             match="event 1 (ObjectEvent commissioning): only ProducerMSP members commission")  # fmt: skip
+    failing = document(commission([EGG3], lot="L2"), pack(CASE, [EGG3]), pack(sscc("1234567891"), [EGG3]))
+    rejected(eggs, P, "CaptureEvents", failing, code="CONFLICT",
+             match="event 3 (AggregationEvent packing): /01/80614141123458/21/3 is already inside /00/1061414123456")
+    rejected(eggs, P, "CaptureEvents", document(ship([EGG1]), temperature([sgtin("77")], 4.0)), code="NOT_FOUND",
+             match="event 2 (ObjectEvent sensor_reporting): /01/80614141123458/21/77 was never commissioned")  # fmt: skip
+    rejected(eggs, P, "CaptureEvents", document(ship([EGG1]), event(action="ADD")), code="INVALID_ARGUMENT",
+             match="event 2 (ObjectEvent): ObjectEvent needs a non-empty epcList")  # fmt: skip
+    rejected(eggs, P, "CaptureEvents", document(commission([EGG1, EGG2])), code="CONFLICT",
+             match="event 1 (ObjectEvent commissioning): event ni:///sha-256;")  # fmt: skip
+    assert state(eggs, EGG1)["inTransit"] is False
+    assert ok(eggs, REG, "Verify", EGG3)["genuine"] is False
+
+
+def test_duplicates_inside_a_document_are_a_conflict(eggs):
+    twice = document(ship([EGG1]), temperature([EGG1], 5.0), ship([EGG1]))
+    rejected(eggs, P, "CaptureEvents", twice, code="CONFLICT",
+             match="event 3 (ObjectEvent shipping): it repeats event 1 of this document")  # fmt: skip
+    same_id = json.loads(ship([EGG2], time="2026-01-05T09:10:00+01:00"))
+    same_id["eventID"] = "urn:uuid:00000000-0000-4000-8000-00000000000a"
+    other = dict(json.loads(temperature([EGG2], 5.0)), eventID=same_id["eventID"])
+    rejected(eggs, P, "CaptureEvents", json.dumps([same_id, other]), code="CONFLICT",
+             match="event 2 (ObjectEvent sensor_reporting urn:uuid:00000000-0000-4000-8000-00000000000a): it repeats")
+
+
+def test_error_declarations_inside_a_document(eggs):
+    committed = json.loads(eggs.stub.events[-1][1])["eventKey"]
+    declaration = {"declarationTime": "2026-01-05T07:00:00Z", "reason": "incorrect_data"}
+    first = ship([EGG1])
+    declared_now = dict(json.loads(first), errorDeclaration=declaration)
+    declared_before = dict(json.loads(commission([EGG1, EGG2])), errorDeclaration=declaration)
+    result = ok(eggs, P, "CaptureEvents", json.dumps([json.loads(first), declared_now, declared_before]))
+    shipped, on_shipped, on_commission = result["captured"]
+    assert on_shipped["eventKey"] == shipped["eventKey"] and on_shipped["objects"] == []
+    assert on_shipped["errorDeclaration"]["errorDeclaration"]["reason"] == "incorrect_data"
+    assert on_commission["eventKey"] == committed
+    assert ok(eggs, REG, "GetEvent", shipped["eventKey"])["errorDeclaration"]["by"] == P
+    rejected(eggs, P, "CaptureEvents", json.dumps([declared_now]), code="CONFLICT",
+             match="event 1 (ObjectEvent shipping): an error was already declared")  # fmt: skip
+    twice = json.dumps([dict(json.loads(temperature([EGG2], 6.0)), errorDeclaration=declaration)])
+    rejected(eggs, P, "CaptureEvents", twice, code="NOT_FOUND", match="event 1 (ObjectEvent sensor_reporting): no event")
+
+
+def test_unpacking_earlier_in_a_document_keeps_the_removed_item_out_of_the_shipment(eggs):
+    ok(eggs, P, "CaptureEvent", pack(CASE, [EGG1, EGG2]))
+    result = ok(eggs, P, "CaptureEvents", document(unpack(CASE, [EGG1]), ship([CASE])))
+    assert EGG1 not in result["captured"][1]["objects"]
+    assert (state(eggs, EGG1)["inTransit"], state(eggs, EGG2)["inTransit"]) == (False, True)
+    everything = document(unpack(CASE, [EGG2], time="2026-01-05T09:30:00+01:00"), pack(sscc("1234567891"), [EGG2],
+                          time="2026-01-05T09:40:00+01:00"))  # fmt: skip
+    rejected(eggs, R, "CaptureEvents", everything, code="FORBIDDEN", match="event 1 (AggregationEvent unpacking)")
+
+
+def test_documents_are_checked_before_any_event(eggs, monkeypatch):
+    from chaincode.supplychain.provenance import events
+
+    for text, message in [
+        ("{", "not valid JSON"),
+        ("[]", "has no events"),
+        ('"x"', "must be an EPCISDocument object or a JSON array"),
+        (json.dumps({"type": "EPCISQueryDocument"}), "document type must be EPCISDocument"),
+        (document(ship([EGG1])).replace('"2.0"', '"1.2"'), 'schemaVersion must be "2.0"'),
+        (document(ship([EGG1])).replace('"2026-01-05T16:00:00Z"', '"today"'), "creationDate"),
+        (json.dumps({"type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-05T16:00:00Z",
+                     "epcisBody": {"event": {}}}), "epcisBody must be an object with an eventList"),
+        (json.dumps([1]), "event 1 (not an object): an event must be a JSON object"),
+    ]:
+        rejected(eggs, P, "CaptureEvents", text, code="INVALID_ARGUMENT", match=message)
+    monkeypatch.setattr(events, "MAX_EVENTS_PER_CAPTURE", 2)
+    rejected(eggs, P, "CaptureEvents", document(ship([EGG1]), ship([EGG2]), temperature([EGG1], 3.0)),
+             code="LIMIT_EXCEEDED", match="at most 2 events, this one has 3")  # fmt: skip
+    monkeypatch.setattr(events, "MAX_DOCUMENT_BYTES", 100)
+    rejected(eggs, P, "CaptureEvents", document(ship([EGG1])), code="INVALID_ARGUMENT", match="larger than 100 bytes")
+
+
+def test_documents_inherit_the_document_context_and_capture_event_gives_the_same_hash(eggs):
+    single = json.loads(ship([EGG1]))
+    in_doc = ok(eggs, P, "CaptureEvents", document(json.dumps(single)))["captured"][0]
+    stored = ok(eggs, REG, "GetEvent", in_doc["eventKey"])["event"]
+    assert stored["@context"][1] == {"ex": "https://example.org/epcis/"}
+    rejected(eggs, P, "CaptureEvent", json.dumps(dict(single, **{"@context": stored["@context"]})), code="CONFLICT",
+             match="already captured")  # fmt: skip
+
+
+def test_ledger_scan_merges_writes_buffered_in_the_transaction(fake_stub):
+    import asyncio
+    import types
+
+    from chaincode.supplychain.provenance.ledger import CONTAINS, Ledger
+
+    ledger = Ledger(types.SimpleNamespace(get_stub=lambda: fake_stub))
+    for child in ("b", "d", "f", "h"):
+        fake_stub.state[ledger.key(CONTAINS, "P", child)] = b"{}"
+    fake_stub.state[ledger.key(CONTAINS, "Q", "a")] = b"{}"
+    ledger.put(CONTAINS, ["P", "a"], {"n": 1})
+    ledger.put(CONTAINS, ["P", "e"], {})
+    ledger.put(CONTAINS, ["P", "z"], {})
+    ledger.put(CONTAINS, ["Q", "b"], {})
+    ledger.delete(CONTAINS, "P", "b")
+    ledger.delete(CONTAINS, "P", "d")
+    ledger.delete(CONTAINS, "P", "x")  # never existed
+
+    def scan(limit: int, start: str = "") -> list[str]:
+        return [attrs[0] for attrs, _ in asyncio.run(ledger.scan(CONTAINS, ["P"], limit, start))]
+
+    assert scan(100) == ["a", "e", "f", "h", "z"]
+    assert [scan(n) for n in (1, 2, 3, 4)] == [["a"], ["a", "e"], ["a", "e", "f"], ["a", "e", "f", "h"]]
+    assert scan(2, "c") == ["e", "f"] and scan(10, "g") == ["h", "z"]
+    assert asyncio.run(ledger.scan(CONTAINS, ["P"], 1))[0][1] == {"n": 1}
+    asyncio.run(ledger.flush())
+    assert scan(100) == ["a", "e", "f", "h", "z"]

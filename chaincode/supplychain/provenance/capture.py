@@ -8,13 +8,19 @@ of the receiver; objects inside a logistic unit move with it.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from ..errors import Conflict, Forbidden, InvalidArgument, LimitExceeded, NotFound
 from . import access, identifiers as ids
 from .events import Event
+from .hashid import event_hash_id
 from .ledger import (CONTAINS, DECLARATION, EVENT, HASH, HISTORY, LOT_ITEMS, MADE_FROM, MADE_INTO, OBJECT,
                      PRODUCT, READINGS, Ledger)  # fmt: skip
 
 MAX_CONTENTS = 1000
+# EPCIS events happen before they are captured; a little clock skew between members is tolerated.
+MAX_FUTURE_SKEW_SECONDS = 300
 # Business steps that legitimately change where an object is.
 MOVING_STEPS = frozenset({"shipping", "receiving", "departing", "arriving", "loading", "unloading", "transporting",
                           "staging_outbound", "storing", "stocking", "picking", "packing", "unpacking"})  # fmt: skip
@@ -167,9 +173,12 @@ class Capture:
             changes.update(inTransit=False, custodian=who.msp)
         record.update(changes)
         if record["kind"] == ids.SSCC and not created:
-            # Contents travel with their logistic unit.
+            # Contents travel with their logistic unit; objects the event names are applied on their own.
             inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian")}
+            named = {o.key for o in event.objects()}
             for key in await self.contents(record["id"]) if inherited else []:
+                if key in named:
+                    continue
                 inner = self.records.get(key) or await self.ledger.get(OBJECT, key)
                 inner.update(inherited)
                 self.records[key] = inner
@@ -203,3 +212,49 @@ async def declare_error(ledger: Ledger, who: access.Caller, event: Event, event_
     declaration = {"event": event_key, "errorDeclaration": event.error_declaration, "by": who.msp, "recordTime": now}
     ledger.put(DECLARATION, [event_key], declaration)
     return declaration
+
+
+def identify(event: Event) -> tuple[str, str]:
+    """The ledger key of ``event`` (its eventID, else its hash ID) and its CBV 2.0 hash ID."""
+    hash_id = event_hash_id(event)
+    return event.event_id or hash_id, hash_id
+
+
+def _not_in_future(event_time: str, now: str) -> None:
+    parse = datetime.datetime.fromisoformat
+    if (parse(event_time) - parse(now)).total_seconds() > MAX_FUTURE_SKEW_SECONDS:
+        raise InvalidArgument(f"eventTime {event_time} is later than the transaction time {now}")
+
+
+@dataclass
+class Captured:
+    """What one captured event did: its summary, and the declaration when it declared an error."""
+
+    summary: dict
+    declaration: dict | None = None
+
+
+async def capture(ledger: Ledger, who: access.Caller, event: Event, now: str, tx_id: str) -> Captured:
+    """Check ``event`` against the ledger as buffered so far and stage its writes (nothing is flushed).
+
+    The one code path of CaptureEvent and CaptureEvents: an event later in a document sees what
+    earlier ones staged. Duplicates, including of an event staged earlier, are a CONFLICT.
+    """
+    _not_in_future(event.event_time, now)
+    key, hash_id = identify(event)
+    summary = {"eventKey": key, "hashId": hash_id, "type": event.type, "bizStep": event.biz_step,
+               "recordedBy": who.msp, "objects": []}  # fmt: skip
+    if event.error_declaration is not None:
+        declaration = await declare_error(ledger, who, event, key, now)
+        return Captured({**summary, "errorDeclaration": declaration}, declaration)
+    if await ledger.exists(EVENT, key):
+        raise Conflict(f"event {key} was already captured")
+    seen = await ledger.get(HASH, hash_id)
+    if seen is not None:
+        raise Conflict(f"the same event was already captured as {seen['event']}")
+    run = Capture(ledger, who, event, key, now)
+    changed = await run.run()
+    run.stage({"eventKey": key, "hashId": hash_id, "event": event.doc, "recordedBy": who.msp, "recordTime": now,
+               "txId": tx_id})  # fmt: skip
+    summary["objects"] = sorted(r["id"] for r in changed)
+    return Captured(summary)

@@ -6,34 +6,22 @@ queries are evaluate transactions, bounded, and paginated where a list can grow.
 
 from __future__ import annotations
 
-import datetime
-
 from fabric_chaincode_python.fabric_contract_api import Contract, TransactionContext
 
-from ..errors import Conflict, InvalidArgument, NotFound
+from ..errors import ChaincodeError, Conflict, InvalidArgument, NotFound
 from . import access, names, queries
-from .capture import Capture, declare_error
-from .events import parse_event
-from .hashid import event_hash_id
+from .capture import capture, identify
+from .events import describe, parse_document, parse_event, validate_event
 from .identifiers import parse_gtin
 from .ledger import DECLARATION, EVENT, HASH, HISTORY, PRODUCT, Ledger, canonical, parse_page_size, tx_time
 from .products import parse_product_class
 from .recall import recall
-
-# EPCIS events happen before they are captured; a little clock skew between members is tolerated.
-MAX_FUTURE_SKEW_SECONDS = 300
 
 
 def _emit(ctx: TransactionContext, name: str, payload: dict) -> str:
     text = canonical(payload)
     ctx.get_stub().set_event(name, text.encode())
     return text
-
-
-def _not_in_future(event_time: str, now: str) -> None:
-    parse = datetime.datetime.fromisoformat
-    if (parse(event_time) - parse(now)).total_seconds() > MAX_FUTURE_SKEW_SECONDS:
-        raise InvalidArgument(f"eventTime {event_time} is later than the transaction time {now}")
 
 
 class ProvenanceContract(Contract):
@@ -71,30 +59,42 @@ class ProvenanceContract(Contract):
         who = access.caller(ctx)
         access.require_writer(who)
         event = parse_event(event_json)
-        now = tx_time(ctx)
-        _not_in_future(event.event_time, now)
-        hash_id = event_hash_id(event)
-        key = event.event_id or hash_id
         ledger = Ledger(ctx)
-        if event.error_declaration is not None:
-            declaration = await declare_error(ledger, who, event, key, now)
-            await ledger.flush()
-            return _emit(ctx, names.EPCIS_ERROR_DECLARED, declaration)
-        if await ledger.exists(EVENT, key):
-            raise Conflict(f"event {key} was already captured")
-        seen = await ledger.get(HASH, hash_id)
-        if seen is not None:
-            raise Conflict(f"the same event was already captured as {seen['event']}")
-        capture = Capture(ledger, who, event, key, now)
-        changed = await capture.run()
-        stored = {"eventKey": key, "hashId": hash_id, "event": event.doc, "recordedBy": who.msp,
-                  "recordTime": now, "txId": ctx.get_stub().get_txid()}  # fmt: skip
-        capture.stage(stored)
+        done = await capture(ledger, who, event, tx_time(ctx), ctx.get_stub().get_txid())
         await ledger.flush()
-        return _emit(ctx, names.EPCIS_EVENT_CAPTURED, {
-            "eventKey": key, "hashId": hash_id, "type": event.type, "bizStep": event.biz_step,
-            "recordedBy": who.msp, "objects": sorted(r["id"] for r in changed),
-        })  # fmt: skip
+        if done.declaration is not None:
+            return _emit(ctx, names.EPCIS_ERROR_DECLARED, done.declaration)
+        return _emit(ctx, names.EPCIS_EVENT_CAPTURED, done.summary)
+
+    async def CaptureEvents(self, ctx: TransactionContext, document_json: str) -> str:
+        """Capture every event of an EPCIS 2.0 document in list order, all or nothing.
+
+        ``document_json`` is an ``EPCISDocument`` or a bare JSON array of events, at most
+        ``MAX_EVENTS_PER_CAPTURE`` events. Later events see what earlier ones did (commission,
+        then aggregate, then ship). If any event fails, nothing is written and the error keeps its
+        code and names the event: ``"FORBIDDEN: event 3 (ObjectEvent shipping): <reason>"``
+        (positions count from 1). Returns and emits one ``EpcisEventsCaptured`` event:
+        ``{"captured": [<CaptureEvent's result per event, in order>]}``; an error declaration's
+        entry carries its ``errorDeclaration``.
+        """
+        who = access.caller(ctx)
+        access.require_writer(who)
+        documents = parse_document(document_json)
+        ledger, now, tx_id = Ledger(ctx), tx_time(ctx), ctx.get_stub().get_txid()
+        captured, first_at = [], {}
+        for position, doc in enumerate(documents, 1):
+            try:
+                event = validate_event(doc)
+                if event.error_declaration is None:
+                    for ident in set(identify(event)):
+                        if ident in first_at:
+                            raise Conflict(f"it repeats event {first_at[ident]} of this document ({ident})")
+                        first_at[ident] = position
+                captured.append((await capture(ledger, who, event, now, tx_id)).summary)
+            except ChaincodeError as err:
+                raise err.within(f"event {position} ({describe(doc)})") from None
+        await ledger.flush()
+        return _emit(ctx, names.EPCIS_EVENTS_CAPTURED, {"captured": captured})
 
     async def GetEvent(self, ctx: TransactionContext, event_id: str) -> str:
         """A captured event by eventID or hash ID, with its error declaration if one was made."""

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass, field
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, LimitExceeded
 from . import cbv, identifiers as ids
 from .ledger import parse_object
 
@@ -19,6 +20,9 @@ ACTIONS = ("ADD", "OBSERVE", "DELETE")
 MAX_EVENT_BYTES = 64 * 1024
 MAX_IDENTIFIERS = 500
 MAX_SENSOR_REPORTS = 500
+# CaptureEvents bounds. Measured on the test network (see the comment in events_capture_bound.md... replaced below).
+MAX_EVENTS_PER_CAPTURE = 500
+MAX_DOCUMENT_BYTES = 1024 * 1024
 
 _STANDARD_FIELDS = frozenset(
     "@context type eventID eventTime eventTimeZoneOffset action epcList quantityList parentID childEPCs "
@@ -262,7 +266,15 @@ def parse_event(text: str) -> Event:
     """Parse and validate the JSON text of one EPCIS event."""
     if len(text.encode()) > MAX_EVENT_BYTES:
         raise InvalidArgument(f"event document is larger than {MAX_EVENT_BYTES} bytes")
-    doc = parse_object(text, "event")
+    return validate_event(parse_object(text, "event"))
+
+
+def validate_event(doc: dict) -> Event:
+    """Validate one EPCIS event already decoded from JSON (for example a member of a document's eventList)."""
+    if not isinstance(doc, dict):
+        raise InvalidArgument("an event must be a JSON object")
+    if len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_EVENT_BYTES:
+        raise InvalidArgument(f"event is larger than {MAX_EVENT_BYTES} bytes")
     if doc.get("type") not in EVENT_TYPES:
         raise InvalidArgument(f"type must be one of {', '.join(EVENT_TYPES)}")
     if "recordTime" in doc:
@@ -313,3 +325,59 @@ def parse_event(text: str) -> Event:
     event.error_declaration = _error_declaration(doc)
     _check_shape(event, doc)
     return event
+
+
+_DOCUMENT_FIELDS = frozenset("@context type schemaVersion creationDate epcisHeader epcisBody id sender receiver "
+                             "instanceIdentifier".split())  # fmt: skip
+
+
+def parse_document(text: str) -> list[dict]:
+    """The events of an EPCIS 2.0 ``EPCISDocument`` (or of a bare JSON array of events), in list order.
+
+    Events inherit the document's ``@context`` when they have none of their own, so each stored
+    event keeps the namespaces its extension fields use. Events are validated one by one later,
+    so that an error can name the event's position.
+    """
+    if len(text.encode()) > MAX_DOCUMENT_BYTES:
+        raise InvalidArgument(f"EPCIS document is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise InvalidArgument(f"EPCIS document is not valid JSON: {err}") from None
+    context = None
+    if isinstance(doc, list):
+        events = doc
+    elif isinstance(doc, dict):
+        if doc.get("type") != "EPCISDocument":
+            raise InvalidArgument("document type must be EPCISDocument (or send a JSON array of events)")
+        unknown = sorted(k for k in doc if k not in _DOCUMENT_FIELDS and ":" not in k)
+        if unknown:
+            raise InvalidArgument(f"unknown EPCISDocument field {unknown[0]!r}")
+        if doc.get("schemaVersion") != "2.0":
+            raise InvalidArgument("schemaVersion must be \"2.0\"")
+        utc_time(doc.get("creationDate"), "creationDate")
+        body = doc.get("epcisBody")
+        if not isinstance(body, dict) or not isinstance(body.get("eventList"), list):
+            raise InvalidArgument("epcisBody must be an object with an eventList")
+        events, context = body["eventList"], doc.get("@context")
+    else:
+        raise InvalidArgument("EPCIS document must be an EPCISDocument object or a JSON array of events")
+    if not events:
+        raise InvalidArgument("the document has no events")
+    if len(events) > MAX_EVENTS_PER_CAPTURE:
+        raise LimitExceeded(f"a document carries at most {MAX_EVENTS_PER_CAPTURE} events, this one has {len(events)}")
+    if context is not None:
+        events = [{"@context": context, **e} if isinstance(e, dict) and "@context" not in e else e for e in events]
+    return events
+
+
+def describe(doc) -> str:
+    """A short description of a (possibly invalid) event for error messages: type, business step, eventID."""
+    if not isinstance(doc, dict):
+        return "not an object"
+    parts = [doc["type"] if isinstance(doc.get("type"), str) else "unknown type"]
+    if isinstance(doc.get("bizStep"), str):
+        parts.append(doc["bizStep"].rpartition("BizStep-")[2].rpartition("bizstep:")[2])
+    if isinstance(doc.get("eventID"), str):
+        parts.append(doc["eventID"][:80])
+    return " ".join(parts)

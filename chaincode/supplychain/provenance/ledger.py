@@ -101,19 +101,40 @@ class Ledger:
         self._pending.clear()
 
     async def scan(self, kind: str, prefix: list[str], limit: int, start: str = "") -> list[tuple[list[str], dict]]:
-        """Up to ``limit`` committed entries under ``kind``/``prefix``, from attribute ``start`` on."""
+        """Up to ``limit`` entries under ``kind``/``prefix``, from attribute ``start`` on, in key order.
+
+        Fabric's range queries read committed state only, so this transaction's own buffered
+        writes are merged in: entries put earlier in the transaction appear, entries deleted
+        earlier in it do not.
+        """
         base = self.key(kind, *prefix)
         first = self.key(kind, *prefix, start) if start else base
-        found = []
-        iterator = await self.stub.get_state_by_range(first, base + _END)
+        end = base + _END
+        pending = {k: v for k, v in self._pending.items() if first <= k < end}
+        # Every pending delete may hide one committed entry, so read that many more.
+        wanted = limit + sum(1 for v in pending.values() if v is None)
+        merged: dict[str, bytes | None] = {}
+        iterator = await self.stub.get_state_by_range(first, end)
         try:
             async for kv in iterator:
-                _, attrs = self.stub.split_composite_key(kv.key)
-                found.append((attrs[len(prefix):], json.loads(kv.value) if kv.value else None))
-                if len(found) >= limit:
+                merged[kv.key] = kv.value
+                if len(merged) >= wanted:
                     break
         finally:
             await iterator.aclose()
+        last = max(merged) if len(merged) >= wanted else None
+        for key, value in pending.items():
+            # A pending put beyond the last committed key read might sort after entries not read.
+            if last is None or key <= last:
+                merged[key] = value
+        found = []
+        for key in sorted(merged):
+            if merged[key] is None:
+                continue
+            _, attrs = self.stub.split_composite_key(key)
+            found.append((attrs[len(prefix):], json.loads(merged[key]) if merged[key] else None))
+            if len(found) >= limit:
+                break
         return found
 
     async def page(self, kind: str, prefix: list[str], size: int, bookmark: str) -> tuple[list, str]:
