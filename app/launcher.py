@@ -76,7 +76,7 @@ def ensure_admin(gateway: GatewayProcess) -> str:
     app = create_app(gateway.config())
     with app.app_context():
         if users.authenticate(ADMIN, password) is None:
-            users.create_user(ADMIN, password, "admin")
+            users.create_user(ADMIN, password, "admin", instance_suffix=True)
     app.extensions["gateways"].close()
     return password
 

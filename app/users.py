@@ -80,13 +80,18 @@ def validate_new_user(username: str, password: str, role: str) -> None:
         raise UserError(f"user {username} already exists")
 
 
-def create_user(username: str, password: str, role: str) -> User:
-    """Register and enrol ``username`` with the organisation's CA, then store it. Raises UserError or CAError."""
+def create_user(username: str, password: str, role: str, instance_suffix: bool = False) -> User:
+    """Register and enrol ``username`` with the organisation's CA, then store it. Raises UserError or CAError.
+
+    ``instance_suffix`` makes the enrolment ID unique to this gateway instance (for the gateway's own users, which
+    every instance of an organisation's gateway creates under the same name).
+    """
     validate_new_user(username, password, role)
     org = current_app.extensions["organization"]
     ca = org.ca()
     # The enrolment ID names the gateway's organisation so IDs read well in certificates and chaincode events.
-    enrollment_id = f"{username}@{org.name.lower()}"
+    suffix = f".{secrets.token_hex(4)}" if instance_suffix else ""
+    enrollment_id = f"{username}{suffix}@{org.name.lower()}"
     try:
         secret = ca.register(org.registrar(current_app.config["REGISTRAR"]), enrollment_id, {"role": role})
     except CAError as err:
@@ -158,7 +163,7 @@ def service_user(username: str, role: str) -> User:
         row = get_db().execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
         if row is not None:
             return _from_row(row)
-        user = create_user(username, secrets.token_urlsafe(32), role)
+        user = create_user(username, secrets.token_urlsafe(32), role, instance_suffix=True)
         get_db().execute("UPDATE user SET password_hash = '!' WHERE id = ?", (user.id,))
         return user
 

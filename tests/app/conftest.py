@@ -33,8 +33,7 @@ def gateway_app(fabric_network, gateway_instance):
     def make(org: str = "Producer"):
         if org not in apps:
             apps[org] = create_app({"ORG": org, "NETWORK_HOME": str(fabric_network.home), "TESTING": True,
-                                    "INSTANCE_PATH": str(gateway_instance), "WTF_CSRF_ENABLED": False,
-                                    "RATELIMIT_ENABLED": False})  # fmt: skip
+                                    "INSTANCE_PATH": str(gateway_instance), "WTF_CSRF_ENABLED": False})  # fmt: skip
         return apps[org]
 
     yield make
