@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import launcher
+from . import demo as demo_module, launcher
 from .config import PROJECT_ROOT
 
 _home = click.option("--instance", type=click.Path(path_type=Path), envvar="SUPPLYCHAIN_INSTANCE_PATH",
@@ -26,14 +26,22 @@ def main() -> None:
 @_home
 @_network
 @_port
-def up(instance: Path, network_home: Path, base_port: int) -> None:
-    """Start the gateways and make sure each organisation has an admin user."""
-    for gateway in launcher.gateways(instance, network_home, base_port):
+@click.option("--demo/--no-demo", default=True, show_default=True, help="record the demo story (once)")
+def up(instance: Path, network_home: Path, base_port: int, demo: bool) -> None:
+    """Start the gateways, make sure each organisation has an admin user, record the demo story."""
+    processes = launcher.gateways(instance, network_home, base_port)
+    lines = []
+    for gateway in processes:
         started = launcher.up(gateway)
         password = launcher.ensure_admin(gateway)
-        click.echo(f"{gateway.org:<10} {gateway.url}/portal/  ({'started' if started else 'already running'}; "
-                   f"sign in as {launcher.ADMIN} / {password})")  # fmt: skip
-    click.echo(f"API docs: {launcher.gateways(instance, network_home, base_port)[0].url}/api/docs")
+        lines.append(f"{gateway.org:<10} {gateway.url}/portal/  sign in as {launcher.ADMIN} / {password}  "
+                     f"({'started' if started else 'already running'})")  # fmt: skip
+    if demo:
+        for done in launcher.seed_demo(processes):
+            click.echo(f"demo: {done}")
+    click.echo("\n".join(lines))
+    click.echo(f"API docs: {processes[0].url}/api/docs   Consumer check of a sold carton: "
+               f"{processes[3].url}/01/{demo_module.CARTON_GTIN}/21/C001")
 
 
 @main.command()

@@ -81,6 +81,24 @@ def ensure_admin(gateway: GatewayProcess) -> str:
     return password
 
 
+def seed_demo(processes: list[GatewayProcess]) -> list[str]:
+    """Record the demo story (``app/demo.py``) as each organisation's admin; returns what was done."""
+    from . import create_app, demo, users
+    from .auth import ledger_for
+
+    apps, ledgers = [], {}
+    try:
+        for gateway in processes:
+            app = create_app(gateway.config())
+            apps.append(app)
+            with app.app_context():
+                ledgers[gateway.org] = ledger_for(users.authenticate(ADMIN, _admin_password(gateway)))
+        return demo.seed(ledgers)
+    finally:
+        for app in apps:
+            app.extensions["gateways"].close()
+
+
 def up(gateway: GatewayProcess) -> bool:
     """Start the gateway unless it runs; wait until healthy. True if it was started now."""
     if running_pid(gateway.pid_file) is not None:

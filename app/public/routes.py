@@ -25,7 +25,10 @@ def _limit() -> str:
 def verify(code: str):
     """Is this item genuine, where does it come from, who holds it, is it recalled, is it a suspected clone?"""
     code = code if code.startswith("urn:") else "/" + code
-    result = ledger_for(users.service_user(VERIFIER, "auditor")).verify(code)
+    ledger = ledger_for(users.service_user(VERIFIER, "auditor"))
+    result = ledger.verify(code)
+    if result["genuine"]:  # where it comes from, down to farm, house, flock and hen where they were recorded
+        result["origins"] = ledger.trace_upstream(result["id"])["origins"]
     if wants_json() or request.args.get("format") == "json":
         return result
     return render_template("public/verify.html", result=result, code=code)
