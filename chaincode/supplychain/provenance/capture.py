@@ -52,6 +52,12 @@ class Capture:
         self.records: dict[str, dict] = {}
         self.lineage: list[tuple[str, str]] = []
         self.sensed: set[str] = set()
+        self.products: dict[str, dict | None] = {}
+
+    async def _product(self, gtin: str) -> dict | None:
+        if gtin not in self.products:
+            self.products[gtin] = await self.ledger.get(PRODUCT, gtin)
+        return self.products[gtin]
 
     async def _existing(self, ident: ids.Identifier) -> dict:
         record = self.records.get(ident.key) or await self.ledger.get(OBJECT, ident.key)
@@ -64,7 +70,7 @@ class Capture:
         if await self.ledger.exists(OBJECT, ident.key):
             raise Conflict(f"{ident.key} was already commissioned")
         if ident.kind in (ids.SGTIN, ids.LGTIN):
-            product = await self.ledger.get(PRODUCT, ident.gtin)
+            product = await self._product(ident.gtin)
             if product is None:
                 raise NotFound(f"no product class is registered for GTIN {ident.gtin}")
             access.require_product_owner(self.who, product)
@@ -234,14 +240,16 @@ class Captured:
     declaration: dict | None = None
 
 
-async def capture(ledger: Ledger, who: access.Caller, event: Event, now: str, tx_id: str) -> Captured:
+async def capture(ledger: Ledger, who: access.Caller, event: Event, now: str, tx_id: str,
+                  identity: tuple[str, str] | None = None) -> Captured:  # fmt: skip
     """Check ``event`` against the ledger as buffered so far and stage its writes (nothing is flushed).
 
     The one code path of CaptureEvent and CaptureEvents: an event later in a document sees what
     earlier ones staged. Duplicates, including of an event staged earlier, are a CONFLICT.
+    ``identity`` is ``identify(event)`` when the caller has it already.
     """
     _not_in_future(event.event_time, now)
-    key, hash_id = identify(event)
+    key, hash_id = identity or identify(event)
     summary = {"eventKey": key, "hashId": hash_id, "type": event.type, "bizStep": event.biz_step,
                "recordedBy": who.msp, "objects": []}  # fmt: skip
     if event.error_declaration is not None:
