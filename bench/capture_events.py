@@ -25,7 +25,8 @@ from app.fabric import (GatewayError, X509Identity, connect, load_private_key, n
                         new_private_key_signer)  # fmt: skip
 from app.fabric.client import Timeouts  # noqa: E402
 from network import Network  # noqa: E402
-from tests.chaincode.epcis import COMPANY, commission, document, pack, product_class, sgtin, sscc, temperature  # noqa: E402
+from tests.chaincode.epcis import (COMPANY, commission, document, pack, product_class, sgtin, sscc,  # noqa: E402
+                                   temperature)  # fmt: skip
 from chaincode.supplychain.provenance.identifiers import check_digit  # noqa: E402
 
 

@@ -1,9 +1,10 @@
 """Capturing an EPCIS event: the checks it must pass and the state it changes.
 
 Derived state per object (item, logistic unit or lot): custodian organisation, location,
-disposition, containing parent, lot, in-transit flag and custody anomalies. Custody passes
-between organisations only by a shipping event of the custodian followed by a receiving event
-of the receiver; objects inside a logistic unit move with it.
+disposition, containing parent, lot, in-transit flag (with the members it was shipped to) and
+custody anomalies. Custody passes between organisations only by a shipping event of the
+custodian followed by a receiving event of the receiver, who must be one the shipment was sent
+to when its destinationList names members; objects inside a logistic unit move with it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _new_record(ident: ids.Identifier, who: access.Caller, event: Event, event_k
     return {
         "id": ident.key, "kind": ident.kind, "gtin": ident.gtin, "lot": lot, "serial": ident.serial,
         "sscc": ident.sscc, "producer": who.msp, "custodian": who.msp, "parent": None, "inTransit": False,
+        "shippedTo": None,
         "location": event.location.key if event.location else None, "disposition": event.disposition or "active",
         "origin": {"event": event_key, "eventTime": event.event_time, "ilmd": event.ilmd, "by": who.msp},
         "recalled": None, "anomalies": [], "lastEvent": event_key,
@@ -174,13 +176,14 @@ class Capture:
         if event.disposition:
             changes["disposition"] = event.disposition
         if event.biz_step == "shipping":
-            changes["inTransit"] = True
+            # The members the shipment is sent to, if the destinationList names any (see access).
+            changes.update(inTransit=True, shippedTo=event.destination_orgs or None)
         elif event.biz_step == "receiving":
-            changes.update(inTransit=False, custodian=who.msp)
+            changes.update(inTransit=False, custodian=who.msp, shippedTo=None)
         record.update(changes)
         if record["kind"] == ids.SSCC and not created:
             # Contents travel with their logistic unit; objects the event names are applied on their own.
-            inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian")}
+            inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian", "shippedTo")}
             named = {o.key for o in event.objects()}
             for key in await self.contents(record["id"]) if inherited else []:
                 if key in named:

@@ -45,6 +45,10 @@ _STANDARD_FIELDS = frozenset(
     "sensorElementList ilmd errorDeclaration certificationInfo".split()
 )
 _TZ = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+# A consortium member as an EPCIS party (source/destination of type owning_party or possessing_party).
+ORG_PARTY = "urn:supplychain:org:"
+_MSP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PARTY_TYPES = ("owning_party", "possessing_party")
 _ITEM_KINDS = (ids.SGTIN, ids.SSCC)
 
 
@@ -82,6 +86,7 @@ class Event:
     sensor_reports: list[dict] = field(default_factory=list)
     ilmd: dict | None = None
     error_declaration: dict | None = None
+    destination_orgs: list[str] = field(default_factory=list)
 
     @property
     def location(self) -> ids.Identifier | None:
@@ -276,6 +281,33 @@ def _biz_transactions(doc: dict) -> None:
                 raise InvalidArgument(f"each {name} entry needs a type and a {key}")
 
 
+def org_party(value: str, name: str) -> str | None:
+    """The MSP ID a ``urn:supplychain:org:<MSPID>`` party names; None for any other party identifier."""
+    if not value.startswith(ORG_PARTY):
+        return None
+    msp = value[len(ORG_PARTY):]
+    if not _MSP_ID.match(msp):
+        raise InvalidArgument(f"{name} {value!r} must be {ORG_PARTY}<MSP ID>")
+    return msp
+
+
+def _destination_orgs(doc: dict) -> list[str]:
+    """Members named as owning or possessing party in the destinationList (sorted, no repeats)."""
+    orgs = set()
+    for entry in _list(doc, "destinationList"):
+        try:
+            short = cbv.short_name("sourceDestType", entry["type"])
+        except InvalidArgument:
+            short = None  # a type outside the CBV: kept as data
+        msp = org_party(entry["destination"], "destination")
+        if msp and short not in PARTY_TYPES:
+            raise InvalidArgument(f"destination {entry['destination']!r} is a party: its type must be "
+                                  "owning_party or possessing_party")  # fmt: skip
+        if msp:
+            orgs.add(msp)
+    return sorted(orgs)
+
+
 def parse_event(text: str) -> Event:
     """Parse and validate the JSON text of one EPCIS event."""
     if len(text.encode()) > MAX_EVENT_BYTES:
@@ -334,6 +366,7 @@ def validate_event(doc: dict) -> Event:
             if event.parent.key in {c.key for c in event.children}:
                 raise InvalidArgument("parentID cannot also be one of its childEPCs")
     _biz_transactions(doc)
+    event.destination_orgs = _destination_orgs(doc)
     event.sensor_reports = _sensor_reports(doc)
     event.ilmd = _ilmd(doc)
     event.error_declaration = _error_declaration(doc)

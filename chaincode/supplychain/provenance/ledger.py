@@ -118,8 +118,8 @@ class Ledger:
         base = self.key(kind, *prefix)
         first = self.key(kind, *prefix, start) if start else base
         end = base + _END
-        keys = self._pending_keys[bisect.bisect_left(self._pending_keys, first):bisect.bisect_left(self._pending_keys, end)]
-        pending = {k: self._pending[k] for k in keys}
+        keys = self._pending_keys
+        pending = {k: self._pending[k] for k in keys[bisect.bisect_left(keys, first):bisect.bisect_left(keys, end)]}
         # Every pending delete may hide one committed entry, so read that many more.
         wanted = limit + sum(1 for v in pending.values() if v is None)
         merged: dict[str, bytes | None] = {}
