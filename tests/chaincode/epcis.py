@@ -44,9 +44,17 @@ def commission(epcs: list[str], lot: str = "L1", time: str = "2026-01-05T06:00:0
                  readPoint={"id": FARM}, bizLocation={"id": FARM}, ilmd=ilmd, **fields)  # fmt: skip
 
 
-def ship(epcs: list[str], where: str = PACKER, time: str = "2026-01-05T09:00:00+01:00") -> str:
+def org(msp: str) -> str:
+    """A consortium member as an EPCIS party (source or destination)."""
+    return f"urn:supplychain:org:{msp}"
+
+
+def ship(epcs: list[str], where: str = PACKER, time: str = "2026-01-05T09:00:00+01:00",
+         to: list[tuple[str, str]] = ()) -> str:  # fmt: skip
+    """A shipping event; ``to`` is its destinationList as (type, destination) pairs."""
+    extra = {"destinationList": [{"type": t, "destination": d} for t, d in to]} if to else {}
     return event(time=time, epcList=epcs, action="OBSERVE", bizStep="shipping", disposition="in_transit",
-                 readPoint={"id": where})  # fmt: skip
+                 readPoint={"id": where}, **extra)  # fmt: skip
 
 
 def receive(epcs: list[str], where: str = STORE, time: str = "2026-01-05T12:00:00+01:00") -> str:

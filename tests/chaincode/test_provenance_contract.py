@@ -10,7 +10,7 @@ from chaincode.supplychain.errors import ChaincodeError
 from chaincode.supplychain.provenance import names
 from chaincode.supplychain.provenance.access import certificate_attributes
 from tests.chaincode.epcis import (CARRIER, EGGS_GTIN, OMELETTE_GTIN, STORE, commission, document, event, lgtin,
-                                   pack, product_class, receive, sgtin, ship, sscc, temperature,
+                                   org, pack, product_class, receive, sgtin, ship, sscc, temperature,
                                    transform)  # fmt: skip
 
 P, R, L, REG = "ProducerMSP", "RetailerMSP", "LogisticsMSP", "RegulatorMSP"
@@ -293,7 +293,8 @@ def test_a_document_is_captured_in_order_with_later_events_seeing_earlier_ones(e
         ("ObjectEvent", "shipping")]  # fmt: skip
     assert set(captured[0]) == {"eventKey", "hashId", "type", "bizStep", "recordedBy", "objects"}
     # The shipment moves what was packed earlier in the same document (a range read of buffered writes).
-    assert set(captured[3]["objects"]) == {"/00/106141412345678908", f"/01/{EGGS_GTIN}/21/3", f"/01/{EGGS_GTIN}/21/4"}
+    assert set(captured[3]["objects"]) == {"/00/106141412345678908", f"/01/{EGGS_GTIN}/21/3",
+                                           f"/01/{EGGS_GTIN}/21/4"}  # fmt: skip
     assert state(eggs, EGG3)["inTransit"] is True and state(eggs, EGG3)["parent"] == "/00/106141412345678908"
     assert ok(eggs, REG, "Readings", EGG4, "10", "")["readings"][0]["value"] == 4.0
     for entry in captured:
@@ -416,3 +417,37 @@ def test_ledger_scan_merges_writes_buffered_in_the_transaction(fake_stub):
     assert asyncio.run(ledger.scan(CONTAINS, ["P"], 1))[0][1] == {"n": 1}
     asyncio.run(ledger.flush())
     assert scan(100) == ["a", "e", "f", "h", "z"]
+
+
+def test_a_shipment_is_received_only_by_a_member_it_was_sent_to(eggs):
+    to_retailer = [("possessing_party", org(R)), ("location", STORE),
+                   ("owning_party", "urn:epc:id:pgln:0614141.00002")]  # fmt: skip
+    ok(eggs, P, "CaptureEvent", pack(CASE, [EGG1]))
+    ok(eggs, P, "CaptureEvents", document(ship([CASE], to=to_retailer), ship([EGG2])))
+    assert state(eggs, CASE)["shippedTo"] == [R] and state(eggs, EGG1)["shippedTo"] == [R]
+    assert state(eggs, EGG2)["shippedTo"] is None
+    rejected(eggs, L, "CaptureEvent", receive([CASE], where=CARRIER), code="FORBIDDEN",
+             match="/00/106141412345678908 was shipped to RetailerMSP; LogisticsMSP cannot receive it")  # fmt: skip
+    rejected(eggs, L, "CaptureEvents", document(receive([EGG2], where=CARRIER), receive([CASE], where=CARRIER)),
+             code="FORBIDDEN", match="event 2 (ObjectEvent receiving): /00/106141412345678908 was shipped to")
+    ok(eggs, L, "CaptureEvent", receive([EGG2], where=CARRIER))  # no destinationList: anyone may receive
+    ok(eggs, R, "CaptureEvent", receive([CASE]))
+    assert (state(eggs, EGG1)["custodian"], state(eggs, EGG1)["shippedTo"]) == (R, None)
+
+
+def test_destination_parties_in_every_cbv_spelling_and_the_senders_own_return(eggs):
+    via_carrier = [("https://ref.gs1.org/cbv/SDT-possessing_party", org(L)),
+                   ("urn:epcglobal:cbv:sdt:owning_party", org(R))]  # fmt: skip
+    ok(eggs, P, "CaptureEvent", ship([EGG1], to=via_carrier))
+    assert state(eggs, EGG1)["shippedTo"] == [L, R]
+    ok(eggs, P, "CaptureEvent", ship([EGG2], to=[("owning_party", org(R))]))
+    ok(eggs, P, "CaptureEvent", receive([EGG2], where=CARRIER))  # the sender still holds it: a return
+    ok(eggs, L, "CaptureEvent", receive([EGG1], where=CARRIER))
+    assert state(eggs, EGG1)["custodian"] == L
+    for bad, message in [
+        ([("location", org(R))], "its type must be owning_party or possessing_party"),
+        ([("owning_party", "urn:supplychain:org:")], "must be urn:supplychain:org:<MSP ID>"),
+        ([("owning_party", "urn:supplychain:org:Retailer MSP")], "must be urn:supplychain:org:<MSP ID>"),
+    ]:
+        rejected(eggs, L, "CaptureEvent", ship([EGG1], time="2026-01-05T13:00:00+01:00", to=bad),
+                 code="INVALID_ARGUMENT", match=message)  # fmt: skip

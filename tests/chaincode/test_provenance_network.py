@@ -8,8 +8,10 @@ import random
 import pytest
 
 from app.fabric import GatewayError
-from chaincode.supplychain.provenance.identifiers import check_digit
-from tests.chaincode.epcis import COMPANY, commission, lgtin, pack, product_class, receive, sgtin, ship, sscc, transform
+from chaincode.supplychain.provenance.identifiers import check_digit, parse
+from chaincode.supplychain.provenance import names
+from tests.chaincode.epcis import (COMPANY, CARRIER, commission, document, lgtin, org, pack, product_class, receive,
+                                   sgtin, ship, sscc, transform)  # fmt: skip
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.fabric
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.fabric
 CHANNEL, CHAINCODE, CONTRACT = "supplychain", "supplychain", "provenance"
 # Fresh item references per run, so the module never depends on what an earlier run left on the ledger.
 EGGS_REF, OMELETTE_REF = (f"8{random.randrange(10_000, 100_000)}" for _ in range(2))
-SERIAL_REF = f"9{random.randrange(100_000_000, 1_000_000_000)}"
+SERIAL_REF, DOCUMENT_REF, FAILED_REF = (f"{n}{random.randrange(100_000_000, 1_000_000_000)}" for n in (9, 8, 7))
 
 
 def gtin(item_ref: str) -> str:
@@ -121,3 +123,48 @@ def test_transformation_lineage_recall_and_verify(orgs, eggs):
 def test_the_contract_reads_attributes_from_real_fabric_ca_certificates(orgs):
     who = read(orgs["Regulator"], "WhoAmI")
     assert (who["mspId"], who["enrollmentId"], who["canWrite"]) == ("RegulatorMSP", "User1", False)
+
+
+def test_a_document_commits_atomically_with_one_chaincode_event(orgs, eggs, gateway_for):
+    items, case = [sgtin(f"D{i}", EGGS_REF) for i in range(3)], sscc(DOCUMENT_REF)
+    doc = document(commission(items, lot="ND1"), pack(case, items),
+                   ship([case], to=[("possessing_party", org("RetailerMSP"))]))  # fmt: skip
+    submitted = orgs["Producer"].submit_async("CaptureEvents", arguments=[doc])
+    status = submitted.get_status()
+    assert status.successful
+    result = json.loads(submitted.result)
+    assert [c["bizStep"] for c in result["captured"]] == ["commissioning", "packing", "shipping"]
+    with gateway_for("Regulator").get_network(CHANNEL).get_chaincode_events(
+            CHAINCODE, start_block=status.block_number) as events:  # fmt: skip
+        event = next(e for e in events if e.transaction_id == submitted.transaction_id)
+    assert (event.event_name, json.loads(event.payload)) == (names.EPCIS_EVENTS_CAPTURED, result)
+    # Every event of the document is on every peer, with what the earlier ones did.
+    for entry in result["captured"]:
+        assert read_when(orgs["Logistics"], "GetEvent", entry["eventKey"], until=bool)["txId"] == status.transaction_id
+    state = read_when(orgs["Retailer"], "GetObject", items[2], until=lambda s: s["inTransit"])
+    assert (state["parent"], state["shippedTo"], state["custodian"]) == (parse(case).key, ["RetailerMSP"],
+                                                                        "ProducerMSP")  # fmt: skip
+
+
+def test_a_failing_event_leaves_the_ledger_unchanged(orgs, eggs):
+    item, case = sgtin("F1", EGGS_REF), sscc(FAILED_REF)
+    doc = document(commission([item], lot="ND2"), pack(case, [item]), pack(sscc(DOCUMENT_REF[:-1] + "0"), [item]))
+    message = refused(orgs["Producer"], "CaptureEvents", doc)
+    assert message.startswith("CONFLICT: event 3 (AggregationEvent packing): ") and "is already inside" in message
+    for org_name in ("Producer", "Retailer", "Logistics"):  # a failed endorsement reaches no peer
+        assert read(orgs[org_name], "Verify", item)["genuine"] is False
+        assert read(orgs[org_name], "Verify", case)["genuine"] is False
+
+
+def test_only_the_member_a_shipment_was_sent_to_receives_it(orgs, eggs):
+    item = sgtin("S1", EGGS_REF)
+    orgs["Producer"].submit_transaction("CaptureEvent", commission([item], lot="ND3"))
+    orgs["Producer"].submit_transaction("CaptureEvent", ship([item], to=[("owning_party", org("RetailerMSP"))]))
+    before = read_when(orgs["Logistics"], "GetObject", item, until=lambda s: s["inTransit"])
+    message = refused(orgs["Logistics"], "CaptureEvent", receive([item], where=CARRIER))
+    assert message == f"FORBIDDEN: {before['id']} was shipped to RetailerMSP; LogisticsMSP cannot receive it"
+    assert read(orgs["Logistics"], "GetObject", item) == before
+    read_when(orgs["Retailer"], "GetObject", item, until=lambda s: s["inTransit"])
+    orgs["Retailer"].submit_transaction("CaptureEvent", receive([item]))
+    state = read_when(orgs["Regulator"], "GetObject", item, until=lambda s: not s["inTransit"])
+    assert (state["custodian"], state["shippedTo"]) == ("RetailerMSP", None)

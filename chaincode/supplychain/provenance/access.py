@@ -2,7 +2,18 @@
 
 - Only Producer members commission (create items, lots or transformation outputs).
 - Only the custodian's organisation records events about an object, except receiving it
-  after it was shipped.
+  after it was shipped. A shipment whose destinationList names members is received only by
+  one of them.
+
+Members appear in EPCIS events as parties ``urn:supplychain:org:<MSP ID>`` (for example
+``urn:supplychain:org:RetailerMSP``), the source or destination of type ``owning_party`` or
+``possessing_party`` (CBV 2.0, any spelling: ``possessing_party``,
+``https://ref.gs1.org/cbv/SDT-possessing_party`` or ``urn:epcglobal:cbv:sdt:possessing_party``).
+A shipping event whose destinationList names one or more members, of either type, may be
+received by any of them, and by no other member; a shipment sent through a carrier names the
+carrier for that leg. Other party identifiers (PGLNs) and ``location`` destinations are kept as
+data: they do not name a member, so they restrict nobody. The custodian that shipped an object
+still holds it and may record events about it, receiving it back included.
 - The Regulator writes nothing but recalls; a lot's producer may recall it too.
 - An identity whose certificate carries ``role=auditor`` reads but never writes.
 """
@@ -88,13 +99,15 @@ def require_product_owner(who: Caller, product: dict) -> None:
 
 
 def require_custodian(who: Caller, record: dict, receiving: bool) -> None:
-    """The custodian records events; another organisation may only receive what was shipped."""
+    """The custodian records events; another organisation may only receive what was shipped (to it)."""
     if record["custodian"] == who.msp:
         return
     if not receiving:
         raise Forbidden(f"{record['id']} is held by {record['custodian']}; only its custodian records events about it")
     if not record.get("inTransit"):
         raise Forbidden(f"{record['id']} was not shipped by {record['custodian']}; {who.msp} cannot receive it")
+    if record.get("shippedTo") and who.msp not in record["shippedTo"]:
+        raise Forbidden(f"{record['id']} was shipped to {', '.join(record['shippedTo'])}; {who.msp} cannot receive it")
 
 
 def require_can_recall(who: Caller, lot: dict) -> None:

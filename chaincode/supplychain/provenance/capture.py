@@ -1,9 +1,10 @@
 """Capturing an EPCIS event: the checks it must pass and the state it changes.
 
 Derived state per object (item, logistic unit or lot): custodian organisation, location,
-disposition, containing parent, lot, in-transit flag and custody anomalies. Custody passes
-between organisations only by a shipping event of the custodian followed by a receiving event
-of the receiver; objects inside a logistic unit move with it.
+disposition, containing parent, lot, in-transit flag (with the members it was shipped to) and
+custody anomalies. Custody passes between organisations only by a shipping event of the
+custodian followed by a receiving event of the receiver, who must be one the shipment was sent
+to when its destinationList names members; objects inside a logistic unit move with it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _new_record(ident: ids.Identifier, who: access.Caller, event: Event, event_k
     return {
         "id": ident.key, "kind": ident.kind, "gtin": ident.gtin, "lot": lot, "serial": ident.serial,
         "sscc": ident.sscc, "producer": who.msp, "custodian": who.msp, "parent": None, "inTransit": False,
+        "shippedTo": None,
         "location": event.location.key if event.location else None, "disposition": event.disposition or "active",
         "origin": {"event": event_key, "eventTime": event.event_time, "ilmd": event.ilmd, "by": who.msp},
         "recalled": None, "anomalies": [], "lastEvent": event_key,
@@ -52,6 +54,12 @@ class Capture:
         self.records: dict[str, dict] = {}
         self.lineage: list[tuple[str, str]] = []
         self.sensed: set[str] = set()
+        self.products: dict[str, dict | None] = {}
+
+    async def _product(self, gtin: str) -> dict | None:
+        if gtin not in self.products:
+            self.products[gtin] = await self.ledger.get(PRODUCT, gtin)
+        return self.products[gtin]
 
     async def _existing(self, ident: ids.Identifier) -> dict:
         record = self.records.get(ident.key) or await self.ledger.get(OBJECT, ident.key)
@@ -64,7 +72,7 @@ class Capture:
         if await self.ledger.exists(OBJECT, ident.key):
             raise Conflict(f"{ident.key} was already commissioned")
         if ident.kind in (ids.SGTIN, ids.LGTIN):
-            product = await self.ledger.get(PRODUCT, ident.gtin)
+            product = await self._product(ident.gtin)
             if product is None:
                 raise NotFound(f"no product class is registered for GTIN {ident.gtin}")
             access.require_product_owner(self.who, product)
@@ -168,13 +176,14 @@ class Capture:
         if event.disposition:
             changes["disposition"] = event.disposition
         if event.biz_step == "shipping":
-            changes["inTransit"] = True
+            # The members the shipment is sent to, if the destinationList names any (see access).
+            changes.update(inTransit=True, shippedTo=event.destination_orgs or None)
         elif event.biz_step == "receiving":
-            changes.update(inTransit=False, custodian=who.msp)
+            changes.update(inTransit=False, custodian=who.msp, shippedTo=None)
         record.update(changes)
         if record["kind"] == ids.SSCC and not created:
             # Contents travel with their logistic unit; objects the event names are applied on their own.
-            inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian")}
+            inherited = {k: v for k, v in changes.items() if k in ("location", "inTransit", "custodian", "shippedTo")}
             named = {o.key for o in event.objects()}
             for key in await self.contents(record["id"]) if inherited else []:
                 if key in named:
@@ -234,14 +243,16 @@ class Captured:
     declaration: dict | None = None
 
 
-async def capture(ledger: Ledger, who: access.Caller, event: Event, now: str, tx_id: str) -> Captured:
+async def capture(ledger: Ledger, who: access.Caller, event: Event, now: str, tx_id: str,
+                  identity: tuple[str, str] | None = None) -> Captured:  # fmt: skip
     """Check ``event`` against the ledger as buffered so far and stage its writes (nothing is flushed).
 
     The one code path of CaptureEvent and CaptureEvents: an event later in a document sees what
     earlier ones staged. Duplicates, including of an event staged earlier, are a CONFLICT.
+    ``identity`` is ``identify(event)`` when the caller has it already.
     """
     _not_in_future(event.event_time, now)
-    key, hash_id = identify(event)
+    key, hash_id = identity or identify(event)
     summary = {"eventKey": key, "hashId": hash_id, "type": event.type, "bizStep": event.biz_step,
                "recordedBy": who.msp, "objects": []}  # fmt: skip
     if event.error_declaration is not None:

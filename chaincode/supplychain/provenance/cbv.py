@@ -1,4 +1,4 @@
-"""CBV 2.0 business steps and dispositions: short names, Web URIs and legacy URNs to one short name."""
+"""CBV 2.0 business steps, dispositions and source/destination types: every spelling to one short name."""
 
 from __future__ import annotations
 
@@ -22,15 +22,20 @@ DISPOSITIONS = frozenset(
     "stolen unavailable unknown".split()
 )
 
+# Source/destination types (CBV 2.0 section 7.5).
+SOURCE_DEST_TYPES = frozenset({"owning_party", "possessing_party", "location"})
+
 _PREFIXES = {
     "bizStep": (f"{CBV_URI}BizStep-", "urn:epcglobal:cbv:bizstep:"),
     "disposition": (f"{CBV_URI}Disp-", "urn:epcglobal:cbv:disp:"),
+    "sourceDestType": (f"{CBV_URI}SDT-", "urn:epcglobal:cbv:sdt:"),
 }
+_VOCABULARIES = {"bizStep": BIZ_STEPS, "disposition": DISPOSITIONS, "sourceDestType": SOURCE_DEST_TYPES}
 
 
 def short_name(field: str, value) -> str:
-    """The CBV short name of a ``bizStep`` or ``disposition`` value, in any of its three spellings."""
-    vocabulary = BIZ_STEPS if field == "bizStep" else DISPOSITIONS
+    """The CBV short name of a ``bizStep``, ``disposition`` or source/destination type, in any of its spellings."""
+    vocabulary = _VOCABULARIES[field]
     if not isinstance(value, str):
         raise InvalidArgument(f"{field} must be a string")
     name = value

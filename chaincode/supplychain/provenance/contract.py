@@ -85,12 +85,13 @@ class ProvenanceContract(Contract):
         for position, doc in enumerate(documents, 1):
             try:
                 event = validate_event(doc)
+                identity = identify(event)
                 if event.error_declaration is None:
-                    for ident in set(identify(event)):
+                    for ident in set(identity):
                         if ident in first_at:
                             raise Conflict(f"it repeats event {first_at[ident]} of this document ({ident})")
                         first_at[ident] = position
-                captured.append((await capture(ledger, who, event, now, tx_id)).summary)
+                captured.append((await capture(ledger, who, event, now, tx_id, identity)).summary)
             except ChaincodeError as err:
                 raise err.within(f"event {position} ({describe(doc)})") from None
         await ledger.flush()

@@ -20,8 +20,22 @@ ACTIONS = ("ADD", "OBSERVE", "DELETE")
 MAX_EVENT_BYTES = 64 * 1024
 MAX_IDENTIFIERS = 500
 MAX_SENSOR_REPORTS = 500
-# CaptureEvents bounds. Measured on the test network (see the comment in events_capture_bound.md... replaced below).
-MAX_EVENTS_PER_CAPTURE = 500
+# CaptureEvents bounds. Measured with bench/capture_events.py on the test network (2 cores, 2 of 3
+# endorsements, idle), documents of commission(4 items) + pack + temperature groups, two runs:
+#   events   document   endorse       commit   result   endorsed transaction
+#     99      49 KB     1.9 s         0.2-0.4 s   40 KB    0.56 MB
+#    201     100 KB     4.0-7.8 s     0.5-0.9 s   81 KB    1.1 MB
+#    300     148 KB     7.7-9.0 s     0.6-0.9 s  120 KB    1.7 MB
+#    501     248 KB    11.6-14.9 s    1.0-1.7 s  201 KB    2.8 MB
+#    999     496 KB    25.1-27.3 s    1.4-2.0 s  402 KB    5.7 MB
+# Endorsing costs about 25-30 ms an event, almost all of it the shim's one round trip to the peer
+# per state read and write (the contract's own work is about 1.3 ms an event). 1000 events come
+# within a few seconds of the peer's 30 s chaincode execute timeout, and 500 pass the clients'
+# 15 s endorse deadline, so the bound is 200: 4-8 s and about 1 MB idle, room for a loaded peer.
+MAX_EVENTS_PER_CAPTURE = 200
+# The peer passes the arguments to the chaincode twice (in the input and in the signed proposal)
+# and the chaincode server accepts messages of up to 4 MB: a 2.6 MB document already broke the
+# chaincode stream before the contract could see it. 1 MB keeps every document well clear.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
 _STANDARD_FIELDS = frozenset(
@@ -31,6 +45,10 @@ _STANDARD_FIELDS = frozenset(
     "sensorElementList ilmd errorDeclaration certificationInfo".split()
 )
 _TZ = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+# A consortium member as an EPCIS party (source/destination of type owning_party or possessing_party).
+ORG_PARTY = "urn:supplychain:org:"
+_MSP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PARTY_TYPES = ("owning_party", "possessing_party")
 _ITEM_KINDS = (ids.SGTIN, ids.SSCC)
 
 
@@ -68,6 +86,7 @@ class Event:
     sensor_reports: list[dict] = field(default_factory=list)
     ilmd: dict | None = None
     error_declaration: dict | None = None
+    destination_orgs: list[str] = field(default_factory=list)
 
     @property
     def location(self) -> ids.Identifier | None:
@@ -262,6 +281,33 @@ def _biz_transactions(doc: dict) -> None:
                 raise InvalidArgument(f"each {name} entry needs a type and a {key}")
 
 
+def org_party(value: str, name: str) -> str | None:
+    """The MSP ID a ``urn:supplychain:org:<MSPID>`` party names; None for any other party identifier."""
+    if not value.startswith(ORG_PARTY):
+        return None
+    msp = value[len(ORG_PARTY):]
+    if not _MSP_ID.match(msp):
+        raise InvalidArgument(f"{name} {value!r} must be {ORG_PARTY}<MSP ID>")
+    return msp
+
+
+def _destination_orgs(doc: dict) -> list[str]:
+    """Members named as owning or possessing party in the destinationList (sorted, no repeats)."""
+    orgs = set()
+    for entry in _list(doc, "destinationList"):
+        try:
+            short = cbv.short_name("sourceDestType", entry["type"])
+        except InvalidArgument:
+            short = None  # a type outside the CBV: kept as data
+        msp = org_party(entry["destination"], "destination")
+        if msp and short not in PARTY_TYPES:
+            raise InvalidArgument(f"destination {entry['destination']!r} is a party: its type must be "
+                                  "owning_party or possessing_party")  # fmt: skip
+        if msp:
+            orgs.add(msp)
+    return sorted(orgs)
+
+
 def parse_event(text: str) -> Event:
     """Parse and validate the JSON text of one EPCIS event."""
     if len(text.encode()) > MAX_EVENT_BYTES:
@@ -320,6 +366,7 @@ def validate_event(doc: dict) -> Event:
             if event.parent.key in {c.key for c in event.children}:
                 raise InvalidArgument("parentID cannot also be one of its childEPCs")
     _biz_transactions(doc)
+    event.destination_orgs = _destination_orgs(doc)
     event.sensor_reports = _sensor_reports(doc)
     event.ilmd = _ilmd(doc)
     event.error_declaration = _error_declaration(doc)

@@ -6,6 +6,7 @@ transaction writes nothing even where the stub would keep partial writes.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import json
 
@@ -70,6 +71,7 @@ class Ledger:
     def __init__(self, ctx: TransactionContext):
         self.stub = ctx.get_stub()
         self._pending: dict[str, bytes | None] = {}
+        self._pending_keys: list[str] = []  # the keys of _pending, sorted, for range reads
 
     def key(self, kind: str, *parts: str) -> str:
         return self.stub.create_composite_key(kind, list(parts))
@@ -84,21 +86,27 @@ class Ledger:
         key = self.key(kind, *parts)
         return bool(self._pending[key] if key in self._pending else await self.stub.get_state(key))
 
+    def _buffer(self, key: str, value: bytes | None) -> None:
+        if key not in self._pending:
+            bisect.insort(self._pending_keys, key)
+        self._pending[key] = value
+
     def put(self, kind: str, parts: list[str], value) -> None:
-        self._pending[self.key(kind, *parts)] = canonical(value).encode()
+        self._buffer(self.key(kind, *parts), canonical(value).encode())
 
     def delete(self, kind: str, *parts: str) -> None:
-        self._pending[self.key(kind, *parts)] = None
+        self._buffer(self.key(kind, *parts), None)
 
     async def flush(self) -> None:
         """Write everything buffered, in key order (the order is irrelevant to Fabric but keeps runs identical)."""
-        for key in sorted(self._pending):
+        for key in self._pending_keys:
             value = self._pending[key]
             if value is None:
                 await self.stub.delete_state(key)
             else:
                 await self.stub.put_state(key, value)
         self._pending.clear()
+        self._pending_keys.clear()
 
     async def scan(self, kind: str, prefix: list[str], limit: int, start: str = "") -> list[tuple[list[str], dict]]:
         """Up to ``limit`` entries under ``kind``/``prefix``, from attribute ``start`` on, in key order.
@@ -110,7 +118,8 @@ class Ledger:
         base = self.key(kind, *prefix)
         first = self.key(kind, *prefix, start) if start else base
         end = base + _END
-        pending = {k: v for k, v in self._pending.items() if first <= k < end}
+        keys = self._pending_keys
+        pending = {k: self._pending[k] for k in keys[bisect.bisect_left(keys, first):bisect.bisect_left(keys, end)]}
         # Every pending delete may hide one committed entry, so read that many more.
         wanted = limit + sum(1 for v in pending.values() if v is None)
         merged: dict[str, bytes | None] = {}
