@@ -12,7 +12,7 @@ from marshmallow import ValidationError, validates, validates_schema
 from ..users import MIN_PASSWORD, ROLES
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent")
-MAX_EVENTS_PER_DOCUMENT = 1000
+MAX_EVENTS_PER_DOCUMENT = 200  # the chaincode's MAX_EVENTS_PER_CAPTURE: one document is one transaction
 MAX_PAGE_SIZE = 200
 
 
