@@ -1,7 +1,8 @@
-"""Validation of one EPCIS 2.0 event in the standard's JSON/JSON-LD binding.
+"""Validation of EPCIS 2.0 events and documents in the standard's JSON/JSON-LD binding.
 
 ``parse_event`` accepts exactly what the ledger can interpret and rejects everything else with an
 ``INVALID_ARGUMENT`` that names the field. Extension fields (names with a ``prefix:``) are kept as data.
+``parse_document`` unpacks an ``EPCISDocument`` (or a JSON array of events) for CaptureEvents.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ MAX_SENSOR_REPORTS = 500
 #    501     248 KB    11.6-14.9 s    1.0-1.7 s  201 KB    2.8 MB
 #    999     496 KB    25.1-27.3 s    1.4-2.0 s  402 KB    5.7 MB
 # Endorsing costs about 25-30 ms an event, most of it the shim's round trip to the peer for every
-# state read and write (the contract's own work, on the in-memory stub, is under 2 ms an event). 1000 events come
-# within a few seconds of the peer's 30 s chaincode execute timeout, and 500 pass the clients'
-# 15 s endorse deadline, so the bound is 200: 4-8 s and about 1 MB, with room for a busier peer.
+# state read and write (the contract's own work, on the in-memory stub, is under 2 ms an event).
+# 1000 events come within a few seconds of the peer's 30 s chaincode execute timeout, and 500 pass
+# the clients' 15 s endorse deadline, so the bound is 200: 4-8 s and about 1 MB, with room for a
+# busier peer.
 MAX_EVENTS_PER_CAPTURE = 200
 # The peer passes the arguments to the chaincode twice (in the input and in the signed proposal)
 # and the chaincode server accepts messages of up to 4 MB: a 2.6 MB document already broke the
