@@ -4,6 +4,8 @@
 - Only the custodian's organisation records events about an object, except receiving it
   after it was shipped. A shipment whose destinationList names members is received only by
   one of them.
+- The Regulator writes nothing but recalls; a lot's producer may recall it too.
+- An identity whose certificate carries ``role=auditor`` reads but never writes.
 
 Members appear in EPCIS events as parties ``urn:supplychain:org:<MSP ID>`` (for example
 ``urn:supplychain:org:RetailerMSP``), the source or destination of type ``owning_party`` or
@@ -14,8 +16,6 @@ received by any of them, and by no other member; a shipment sent through a carri
 carrier for that leg. Other party identifiers (PGLNs) and ``location`` destinations are kept as
 data: they do not name a member, so they restrict nobody. The custodian that shipped an object
 still holds it and may record events about it, receiving it back included.
-- The Regulator writes nothing but recalls; a lot's producer may recall it too.
-- An identity whose certificate carries ``role=auditor`` reads but never writes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Validation of one EPCIS 2.0 event in the standard's JSON/JSON-LD binding.
+"""Validation of EPCIS 2.0 events and documents in the standard's JSON/JSON-LD binding.
 
 ``parse_event`` accepts exactly what the ledger can interpret and rejects everything else with an
 ``INVALID_ARGUMENT`` that names the field. Extension fields (names with a ``prefix:``) are kept as data.
+``parse_document`` unpacks an ``EPCISDocument`` (or a JSON array of events) for CaptureEvents.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ ACTIONS = ("ADD", "OBSERVE", "DELETE")
 MAX_EVENT_BYTES = 64 * 1024
 MAX_IDENTIFIERS = 500
 MAX_SENSOR_REPORTS = 500
-# CaptureEvents bounds. Measured with bench/capture_events.py on the test network (2 cores, 2 of 3
-# endorsements, idle), documents of commission(4 items) + pack + temperature groups, two runs:
+# CaptureEvents bounds. Measured with bench/capture_events.py on the test network (2 of 3
+# endorsements, on a 2-core host that other test networks shared, so the figures spread), documents
+# of commission(4 items) + pack + temperature groups, one transaction at a time, two or three runs:
 #   events   document   endorse       commit   result   endorsed transaction
-#     99      49 KB     1.9 s         0.2-0.4 s   40 KB    0.56 MB
+#     99      49 KB     1.9-3.2 s     0.2-0.4 s   40 KB    0.56 MB
+#    198      98 KB     5.1-5.8 s     0.5 s       79 KB    1.1 MB
 #    201     100 KB     4.0-7.8 s     0.5-0.9 s   81 KB    1.1 MB
 #    300     148 KB     7.7-9.0 s     0.6-0.9 s  120 KB    1.7 MB
 #    501     248 KB    11.6-14.9 s    1.0-1.7 s  201 KB    2.8 MB
 #    999     496 KB    25.1-27.3 s    1.4-2.0 s  402 KB    5.7 MB
-# Endorsing costs about 25-30 ms an event, almost all of it the shim's one round trip to the peer
-# per state read and write (the contract's own work is about 1.3 ms an event). 1000 events come
-# within a few seconds of the peer's 30 s chaincode execute timeout, and 500 pass the clients'
-# 15 s endorse deadline, so the bound is 200: 4-8 s and about 1 MB idle, room for a loaded peer.
+# Endorsing costs about 25-30 ms an event, most of it the shim's round trip to the peer for every
+# state read and write (the contract's own work, on the in-memory stub, is under 2 ms an event).
+# 1000 events come within a few seconds of the peer's 30 s chaincode execute timeout, and 500 pass
+# the clients' 15 s endorse deadline, so the bound is 200: 4-8 s and about 1 MB, with room for a
+# busier peer.
 MAX_EVENTS_PER_CAPTURE = 200
 # The peer passes the arguments to the chaincode twice (in the input and in the signed proposal)
 # and the chaincode server accepts messages of up to 4 MB: a 2.6 MB document already broke the
