@@ -257,6 +257,62 @@ def test_traces_stop_at_the_node_limit_and_say_so(eggs, monkeypatch):
     assert trace["truncated"] is True and len(trace["nodes"]) == 2 and trace["maxNodes"] == 2
 
 
+def test_a_lineage_larger_than_the_bound_is_truncated_and_says_so(eggs):
+    """A pack made from more eggs than MAX_TRACE_NODES: the trace stops at the bound and reports it."""
+    from chaincode.supplychain.provenance import queries
+
+    count = queries.MAX_TRACE_NODES + 10
+    many = [sgtin(f"M{n}") for n in range(count)]
+    chunks = [many[i:i + 400] for i in range(0, count, 400)]
+    ok(eggs, P, "CaptureEvents", document(*(commission(c, lot=f"M{i}") for i, c in enumerate(chunks))))
+    batches = [sgtin(f"B{i}", "812346") for i in range(len(chunks))]
+    made = [transform(c, [b], f"B{i}") for i, (c, b) in enumerate(zip(chunks, batches))]
+    ok(eggs, P, "CaptureEvents", document(*made))
+    trace = ok(eggs, REG, "TraceUpstream", batches[0])
+    assert trace["truncated"] is False and len(trace["nodes"]) == 1 + 1 + 400 + 1  # batch, its lot, eggs, egg lot
+    pack_ = sgtin("P1", "812346")
+    ok(eggs, P, "CaptureEvent", transform(batches, [pack_], "P1", time="2026-01-05T11:00:00+01:00"))
+    trace = ok(eggs, REG, "TraceUpstream", pack_)
+    assert trace["truncated"] is True and trace["maxNodes"] == queries.MAX_TRACE_NODES
+    assert len(trace["nodes"]) == queries.MAX_TRACE_NODES
+    assert len({n["id"] for n in trace["nodes"]}) == queries.MAX_TRACE_NODES
+    assert ok(eggs, REG, "TraceUpstream", pack_) == trace  # deterministic
+
+
+def test_traces_budget_their_index_reads_and_say_when_it_ran_out(eggs, monkeypatch):
+    from chaincode.supplychain.provenance import queries
+
+    omelette = sgtin("1", "812346")
+    ok(eggs, P, "CaptureEvent", transform([EGG1, EGG2], [omelette], "OM1"))
+    full = ok(eggs, REG, "TraceUpstream", omelette)
+    assert full["truncated"] is False and full["maxIndexReads"] == queries.MAX_TRACE_INDEX_READS
+    # The omelette and its lot were made from the eggs: one index read each; the eggs and their lot need none.
+    monkeypatch.setattr(queries, "MAX_TRACE_INDEX_READS", 2)
+    assert ok(eggs, REG, "TraceUpstream", omelette) == {**full, "maxIndexReads": 2}
+    monkeypatch.setattr(queries, "MAX_TRACE_INDEX_READS", 1)
+    trace = ok(eggs, REG, "TraceUpstream", omelette)
+    assert trace["truncated"] is True and trace["maxIndexReads"] == 1
+    assert {e["relation"] for e in trace["edges"]} == {"lot", "input"}
+
+
+def test_records_name_the_indexes_they_head_and_older_records_are_traced_in_full(eggs):
+    omelette = sgtin("1", "812346")
+    ok(eggs, P, "CaptureEvent", pack(CASE, [EGG1]))
+    ok(eggs, P, "CaptureEvent", transform([EGG2], [omelette], "OM1"))
+    assert (state(eggs, CASE)["links"], state(eggs, EGG1)["links"]) == (["contents"], [])
+    assert (state(eggs, omelette)["links"], state(eggs, EGG2)["links"]) == (["inputs"], ["outputs"])
+    traces = [ok(eggs, REG, "TraceUpstream", c) for c in (CASE, omelette)] + [
+        ok(eggs, REG, "TraceDownstream", lgtin("L1"))]  # fmt: skip
+    objects = [key for key in eggs.stub.state if key.startswith("\x00prov.object\x00")]
+    for key in objects:
+        record = json.loads(eggs.stub.state[key])
+        del record["links"]
+        eggs.stub.state[key] = json.dumps(record).encode()
+    assert len(objects) == 6  # two eggs, their lot, the case, the omelette and its lot
+    assert [ok(eggs, REG, "TraceUpstream", c) for c in (CASE, omelette)] + [
+        ok(eggs, REG, "TraceDownstream", lgtin("L1"))] == traces  # fmt: skip
+
+
 def test_a_recall_too_large_to_complete_is_refused_rather_than_truncated(eggs, monkeypatch):
     from chaincode.supplychain.provenance import recall
 

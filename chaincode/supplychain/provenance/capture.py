@@ -26,6 +26,9 @@ MAX_FUTURE_SKEW_SECONDS = 300
 MOVING_STEPS = frozenset({"shipping", "receiving", "departing", "arriving", "loading", "unloading", "transporting",
                           "staging_outbound", "storing", "stocking", "picking", "packing", "unpacking"})  # fmt: skip
 LOT_NUMBER_KEYS = ("lotNumber", "cbvmda:lotNumber")
+# What an object's ``links`` may name: it has been an aggregation parent (CONTAINS entries, possibly all removed
+# since), a transformation output (MADE_FROM) or a transformation input (MADE_INTO).
+LINKS = ("contents", "inputs", "outputs")
 
 
 def _new_record(ident: ids.Identifier, who: access.Caller, event: Event, event_key: str, lot: str | None) -> dict:
@@ -35,8 +38,18 @@ def _new_record(ident: ids.Identifier, who: access.Caller, event: Event, event_k
         "shippedTo": None,
         "location": event.location.key if event.location else None, "disposition": event.disposition or "active",
         "origin": {"event": event_key, "eventTime": event.event_time, "ilmd": event.ilmd, "by": who.msp},
-        "recalled": None, "anomalies": [], "lastEvent": event_key,
+        "recalled": None, "anomalies": [], "lastEvent": event_key, "links": [],
     }  # fmt: skip
+
+
+def _link(record: dict, relation: str) -> None:
+    """Note on ``record`` that index entries of ``relation`` (one of ``LINKS``) start at it.
+
+    Traces read only the indexes a record names, so a leaf costs one read. Records written before
+    ``links`` was kept have none and are read in full (see ``queries``).
+    """
+    if "links" in record and relation not in record["links"]:
+        record["links"] = sorted([*record["links"], relation])
 
 
 def _lot_of(ident: ids.Identifier, event: Event) -> str | None:
@@ -131,6 +144,10 @@ class Capture:
             inputs = [i.key for i in event.inputs] + [q.lot.key for q in event.input_quantities]
             outputs = sorted({k for o in created for k in (o.key, self.records[o.key]["lot"]) if k})
             self.lineage = [(i, o) for i in inputs for o in outputs]
+            for key in inputs:
+                _link(self.records[key], "outputs")
+            for key in outputs:
+                _link(self.records[key], "inputs")
         for ident in touched + created:
             await self._apply(self.records[ident.key], ident.key in created_keys)
         self.sensed = {o.key for o in event.objects()}
@@ -143,6 +160,8 @@ class Capture:
     async def _aggregate(self) -> None:
         event, parent = self.event, self.event.parent
         if event.action == "ADD":
+            if event.children:
+                _link(self.records[parent.key], "contents")
             for child in event.children:
                 current = self.records[child.key]["parent"]
                 if current and current != parent.key:

@@ -125,11 +125,14 @@ class ProvenanceContract(Contract):
         return canonical({"id": record["id"], "events": events, "bookmark": next_bookmark})
 
     async def TraceUpstream(self, ctx: TransactionContext, epc: str) -> str:
-        """Lineage back to the origins (ILMD of commissioning), at most ``MAX_TRACE_NODES`` nodes."""
+        """Lineage back to the origins (ILMD of commissioning), bounded: ``truncated`` says when a bound stopped it.
+
+        At most ``queries.MAX_TRACE_NODES`` nodes and ``queries.MAX_TRACE_INDEX_READS`` index reads.
+        """
         return canonical(await queries.trace_upstream(Ledger(ctx), epc))
 
     async def TraceDownstream(self, ctx: TransactionContext, lot: str) -> str:
-        """Everything made from ``lot`` and where it is now, at most ``MAX_TRACE_NODES`` nodes."""
+        """Everything made from ``lot`` and where it is now, bounded as TraceUpstream is."""
         return canonical(await queries.trace_downstream(Ledger(ctx), lot))
 
     async def Readings(self, ctx: TransactionContext, epc: str, page_size: str, bookmark: str) -> str:

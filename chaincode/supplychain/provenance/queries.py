@@ -6,7 +6,13 @@ from ..errors import NotFound
 from . import identifiers as ids
 from .ledger import CONTAINS, LOT_ITEMS, MADE_FROM, MADE_INTO, OBJECT, PRODUCT, READINGS, Ledger
 
-MAX_TRACE_NODES = 200
+# Trace bounds, measured with bench/provenance_bench.py (see bench/README.md). A trace is one evaluate, so it must
+# answer well inside the gateway app's 5 s evaluate deadline (the peer's own limits are 30 s). Each object read costs
+# one round trip to the peer (~0.65 ms on the 2-core test machine under load), each index read two: 2,000 nodes of an
+# egg lineage (leaves: one read each) took 1.1-2.0 s and answered 0.9 MB. Index reads are budgeted separately, so a
+# lineage of containers and transformation outputs costs at most 2,000 + 2 x 500 round trips (about 2 s) too.
+MAX_TRACE_NODES = 2000
+MAX_TRACE_INDEX_READS = 500
 
 
 def summary(record: dict) -> dict:
@@ -15,11 +21,33 @@ def summary(record: dict) -> dict:
     return {**{k: record.get(k) for k in keys}, "recalled": record.get("recalled") is not None}
 
 
+class _OutOfIndexReads(Exception):
+    """The trace has used its ``MAX_TRACE_INDEX_READS``."""
+
+
 async def _trace(ledger: Ledger, start: dict, edges) -> dict:
-    nodes, links, queue, truncated = {start["id"]: start}, [], [start], False
+    """Breadth-first from ``start``: at most MAX_TRACE_NODES nodes and MAX_TRACE_INDEX_READS index reads.
+
+    ``edges(record, related)`` lists a record's (relation, target) pairs, reading indexes through ``related``. When
+    either bound stops the walk, ``truncated`` is true: some node's edges were not all followed.
+    """
+    nodes, links, queue, truncated, reads = {start["id"]: start}, [], [start], False, 0
+
+    async def related(kind: str, key: str) -> list[str]:
+        nonlocal reads
+        if reads >= MAX_TRACE_INDEX_READS:
+            raise _OutOfIndexReads
+        reads += 1
+        return [attrs[0] for attrs, _ in await ledger.scan(kind, [key], MAX_TRACE_NODES + 1)]
+
     while queue and not truncated:
         record = queue.pop(0)
-        for relation, target in await edges(record):
+        try:
+            found = await edges(record, related)
+        except _OutOfIndexReads:
+            truncated = True
+            break
+        for relation, target in found:
             links.append({"from": record["id"], "to": target, "relation": relation})
             if target in nodes:
                 continue
@@ -32,11 +60,17 @@ async def _trace(ledger: Ledger, start: dict, edges) -> dict:
             nodes[target] = found
             queue.append(found)
     return {"root": start["id"], "nodes": [summary(n) for n in nodes.values()], "edges": links,
-            "truncated": truncated, "maxNodes": MAX_TRACE_NODES, "records": nodes}  # fmt: skip
+            "truncated": truncated, "maxNodes": MAX_TRACE_NODES, "maxIndexReads": MAX_TRACE_INDEX_READS,
+            "records": nodes}  # fmt: skip
 
 
-async def _related(ledger: Ledger, kind: str, key: str) -> list[str]:
-    return [attrs[0] for attrs, _ in await ledger.scan(kind, [key], MAX_TRACE_NODES + 1)]
+def _may_link(record: dict, relation: str) -> bool:
+    """Whether index entries of ``relation`` may start at ``record`` (see ``capture.LINKS``).
+
+    Each index read costs two round trips to the peer, so traces skip those a record's ``links`` rule out;
+    records written before ``links`` was kept are read in full.
+    """
+    return "links" not in record or relation in record["links"]
 
 
 async def load(ledger: Ledger, code: str, kinds=(ids.SGTIN, ids.SSCC, ids.LGTIN)) -> tuple[ids.Identifier, dict]:
@@ -52,10 +86,13 @@ async def trace_upstream(ledger: Ledger, code: str) -> dict:
     """Lineage back to the origins: lots, transformation inputs and the contents of logistic units."""
     _, start = await load(ledger, code)
 
-    async def edges(record):
+    async def edges(record, related):
         found = [("lot", record["lot"])] if record.get("lot") and record["lot"] != record["id"] else []
-        found += [("input", k) for k in await _related(ledger, MADE_FROM, record["id"])]
-        return found + [("contains", k) for k in await _related(ledger, CONTAINS, record["id"])]
+        if _may_link(record, "inputs"):
+            found += [("input", k) for k in await related(MADE_FROM, record["id"])]
+        if _may_link(record, "contents"):
+            found += [("contains", k) for k in await related(CONTAINS, record["id"])]
+        return found
 
     trace = await _trace(ledger, start, edges)
     records = trace.pop("records")
@@ -70,9 +107,13 @@ async def trace_downstream(ledger: Ledger, code: str) -> dict:
     """Everything made from a lot (its items and transformation outputs) and where each is now."""
     _, start = await load(ledger, code, (ids.LGTIN, ids.SGTIN, ids.SSCC))
 
-    async def edges(record):
-        found = [("item", k) for k in await _related(ledger, LOT_ITEMS, record["id"])]
-        return found + [("output", k) for k in await _related(ledger, MADE_INTO, record["id"])]
+    async def edges(record, related):
+        found = []
+        if record["kind"] == ids.LGTIN:  # only lots have items
+            found += [("item", k) for k in await related(LOT_ITEMS, record["id"])]
+        if _may_link(record, "outputs"):
+            found += [("output", k) for k in await related(MADE_INTO, record["id"])]
+        return found
 
     trace = await _trace(ledger, start, edges)
     records = trace.pop("records")
