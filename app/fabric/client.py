@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import grpc
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
-from fabric_protos.peer import events_pb2_grpc
+from fabric_protos.peer import events_pb2, events_pb2_grpc
 
 from .errors import CommitStatusError, EndorseError, GatewayError, SubmitError, rpc_error_status
 
@@ -48,15 +48,28 @@ class _Closeable(Protocol):
 
 # Stubs are built once per channel and shared by every Gateway on it, so that per-request Gateways (one per user
 # for offline signing) cost next to nothing. Stubs do not reference the channel object, so entries go with it.
-_stubs: weakref.WeakKeyDictionary[grpc.Channel, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+_stubs: weakref.WeakKeyDictionary[grpc.Channel, tuple[Any, Any, Any]] = weakref.WeakKeyDictionary()
 _stubs_lock = threading.Lock()
 
 
-def _stubs_for(channel: grpc.Channel) -> tuple[Any, Any]:
+def _stubs_for(channel: grpc.Channel) -> tuple[Any, Any, Any]:
     with _stubs_lock:
         stubs = _stubs.get(channel)
         if stubs is None:
-            stubs = _stubs[channel] = (gateway_pb2_grpc.GatewayStub(channel), events_pb2_grpc.DeliverStub(channel))
+            # DeliverFiltered called as unary-stream: one seek envelope, then the request side closes. The peer's
+            # deliver loop only reads the next request after the seek ends (never, for an open-ended seek), so the
+            # blocks keep coming; on a channel with SingleThreadedUnaryStream (see new_grpc_channel) they are read
+            # on the consuming thread, without a hop through gRPC's channel spin thread.
+            filtered_blocks = channel.unary_stream(
+                "/protos.Deliver/DeliverFiltered",
+                request_serializer=common_pb2.Envelope.SerializeToString,
+                response_deserializer=events_pb2.DeliverResponse.FromString,
+            )
+            stubs = _stubs[channel] = (
+                gateway_pb2_grpc.GatewayStub(channel),
+                events_pb2_grpc.DeliverStub(channel),
+                filtered_blocks,
+            )
         return stubs
 
 
@@ -70,7 +83,7 @@ class GatewayClient:
     def __init__(self, channel: grpc.Channel, timeouts: Timeouts) -> None:
         self.timeouts = timeouts
         self.commit_watchers: CommitWatchers | None = None
-        self._gateway, self._deliver = _stubs_for(channel)
+        self._gateway, self._deliver, self._filtered_blocks = _stubs_for(channel)
         self._streams: weakref.WeakSet[_Closeable] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._closed = False
@@ -120,6 +133,11 @@ class GatewayClient:
         """Open one of the Deliver bidi streams (``Deliver``, ``DeliverFiltered``, ``DeliverWithPrivateData``)."""
         self._check_open()
         return getattr(self._deliver, method)(requests, timeout=_pick(timeout, self.timeouts.block_events))
+
+    def filtered_blocks(self, envelope: common_pb2.Envelope, timeout: float | None) -> Any:
+        """Open DeliverFiltered with one signed seek envelope and no further requests (for the commit watcher)."""
+        self._check_open()
+        return self._filtered_blocks(envelope, timeout=_pick(timeout, self.timeouts.block_events))
 
     def track(self, stream: _Closeable) -> None:
         """Remember an open event stream so that ``close()`` can end it."""

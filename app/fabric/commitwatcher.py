@@ -33,7 +33,7 @@ from fabric_protos.peer import events_pb2, transaction_pb2
 from .client import GatewayClient
 from .commit import Status
 from .errors import GatewayError
-from .events import CloseableIterator, FilteredBlockEventsRequest
+from .events import CloseableIterator, open_filtered_blocks
 from .eventsbuilder import seek_envelope
 from .signingidentity import SigningIdentity
 
@@ -52,18 +52,36 @@ _DUPLICATE_TXID = transaction_pb2.DUPLICATE_TXID
 
 
 class _Waiter:
-    """One registered transaction; ``status`` is set once done, and stays ``None`` if CommitStatus must answer."""
+    """One registered transaction; ``status`` is set once done, and stays ``None`` if CommitStatus must answer.
 
-    __slots__ = ("transaction_id", "status", "done", "__weakref__")
+    Only the watcher thread resolves a waiter, once: it pops it from the watcher's table first. A bare lock, held
+    until then, is the cheapest way to park the waiting thread (``threading.Event`` adds a Condition and a lock per
+    wait).
+    """
+
+    __slots__ = ("transaction_id", "status", "_pending", "__weakref__")
 
     def __init__(self, transaction_id: str) -> None:
         self.transaction_id = transaction_id
         self.status: Status | None = None
-        self.done = threading.Event()
+        self._pending = threading.Lock()
+        self._pending.acquire()
+
+    @property
+    def done(self) -> bool:
+        """True once resolved."""
+        return not self._pending.locked()
 
     def resolve(self, status: Status | None) -> None:
         self.status = status
-        self.done.set()
+        self._pending.release()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``resolve``; True once resolved."""
+        if self._pending.acquire(timeout=timeout):
+            self._pending.release()
+            return True
+        return False
 
 
 class CommitWatcher:
@@ -121,7 +139,7 @@ class CommitWatcher:
         """Wait for the stream to resolve ``waiter``, at most until ``until`` (``time.monotonic()``; ``None``: no
         limit) or ``BROKEN_GRACE`` after the stream broke. ``None`` means: ask CommitStatus.
         """
-        while not waiter.done.is_set():
+        while not waiter.done:
             now = time.monotonic()
             left = _POLL
             if until is not None:
@@ -131,7 +149,7 @@ class CommitWatcher:
             if left <= 0:
                 self.unregister(waiter)
                 break
-            waiter.done.wait(left)
+            waiter.wait(left)
         return waiter.status
 
     def stop(self) -> None:
@@ -190,7 +208,8 @@ class CommitWatcher:
             None,
             self._tls_certificate_hash,
         )
-        stream = FilteredBlockEventsRequest(self._client, self._signing_identity, envelope).get_events()
+        envelope.signature = self._signing_identity.sign(envelope.payload)
+        stream = open_filtered_blocks(self._client, envelope)
         with self._lock:
             self._stream = stream
         if self._stopping.is_set():  # stop() may have run before the stream was stored

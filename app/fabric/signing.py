@@ -116,8 +116,11 @@ class PrivateKeySigner:
 
     def __call__(self, digest: bytes) -> bytes:
         """Sign a 32-byte SHA-256 digest; returns a low-S DER signature."""
-        r, s = decode_dss_signature(self.__key.sign(digest, self._algorithm))
-        return _low_s(r, s, self._order)
+        signature = self.__key.sign(digest, self._algorithm)
+        r, s = decode_dss_signature(signature)
+        if s > self._order >> 1:
+            return encode_dss_signature(r, self._order - s)
+        return signature  # already low-S: OpenSSL's DER is the canonical encoding, no need to rebuild it
 
     def __repr__(self) -> str:
         return f"<PrivateKeySigner {self.__key.curve.name}>"
