@@ -151,9 +151,10 @@ class _BlockEvents(CloseableIterator[T]):
                 raise DeliverError(response.status)
 
 
-def open_filtered_blocks(client: GatewayClient, envelope: common_pb2.Envelope) -> CloseableIterator[
-    events_pb2.FilteredBlock
-]:
+_FilteredBlocks = CloseableIterator[events_pb2.FilteredBlock]
+
+
+def open_filtered_blocks(client: GatewayClient, envelope: common_pb2.Envelope) -> _FilteredBlocks:
     """Filtered blocks for a signed seek ``envelope``, the request side closed at once (see ``client``).
 
     Internal, for the commit watcher: cheaper to read than a held-open stream, but unlike the public streams it

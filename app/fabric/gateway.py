@@ -62,7 +62,8 @@ def new_grpc_channel(
     ``tls_root_cert_pem`` is the peer's **TLS** CA certificate (not its MSP CA); ``None`` opens a plaintext channel.
     ``server_name_override`` is the host name in the peer's TLS certificate when it differs from the dialled host
     (e.g. ``peer0.org1.example.com`` when dialling ``localhost``). ``client_cert_pem``/``client_key_pem`` enable
-    mutual TLS. The caller owns the channel and closes it.
+    mutual TLS. The caller owns the channel and closes it. Server-streaming calls on it (chaincode events, the commit
+    watcher's blocks) are read on the consuming thread (gRPC's ``SingleThreadedUnaryStream``).
     """
     options: list[tuple[str, int | str]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_LENGTH),
