@@ -107,12 +107,16 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def portal(browser, live_gateways):
-    """``portal(org)``: the browser on that organisation's portal, signed out (no cookies) to begin with."""
+    """``portal(org)``: the browser on that organisation's portal, signed out of every portal to begin with.
 
-    def at(org: str = "Producer") -> Portal:
+    The gateways share a host, so cookies are shared too: ``sign_out=False`` keeps the other portals' sessions.
+    """
+
+    def at(org: str = "Producer", sign_out: bool = True) -> Portal:
         page = Portal(browser, live_gateways[org])
         page.open("/portal/login")
-        browser.delete_all_cookies()
+        if sign_out:
+            browser.delete_all_cookies()
         return page
 
     return at

@@ -226,3 +226,27 @@ def test_an_admin_registers_users_and_an_auditor_cannot_write(shipment, portal, 
     page.submit("recall")
     assert page.flashes("error") == ["role auditor reads but does not write"]
     page.sign_out()
+
+
+def test_one_browser_stays_signed_in_to_two_organisations(shipment, portal, operator, new_user):
+    """Every gateway of a demo runs on the same host, so each needs its own session cookie."""
+    retailer, password = new_user("Retailer", "operator")
+    producer_page = portal("Producer")
+    producer_page.sign_in(*operator)
+    retailer_page = portal("Retailer", sign_out=False)
+    retailer_page.open("/portal/")
+    assert "/portal/login" in retailer_page.driver.current_url
+    retailer_page.sign_in(retailer.username, password)
+    assert "RetailerMSP" in retailer_page.text("h1")
+    # Any member reads the whole ledger.
+    retailer_page.open("/portal/items" + shipment.items[0])
+    assert retailer_page.text("#custodian") == "ProducerMSP (in transit)"
+
+    producer_page.open("/portal/")
+    assert producer_page.signed_in_as == operator[0]
+    retailer_page.open("/portal/")
+    assert retailer_page.signed_in_as == retailer.username
+    retailer_page.sign_out()
+    producer_page.open("/portal/")
+    assert producer_page.signed_in_as == operator[0]
+    producer_page.sign_out()
