@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # The gateway fixtures live with the gateway tests; the browser drives the same live processes.
 from tests.app.conftest import gateway_app, gateway_instance, live_gateways, new_user  # noqa: F401
@@ -42,13 +43,20 @@ class Portal:
     def __init__(self, driver, gateway):
         self.driver, self.gateway = driver, gateway
         self.wait = WebDriverWait(driver, WAIT)
+        # While the browser navigates, chromedriver may answer a command about the old page with an "unknown error"
+        # (no JavaScript context): waits for a navigation to end retry such answers.
+        self.navigation = WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,))
 
     def url(self, path: str) -> str:
         return self.gateway.url + path
 
+    def loaded(self) -> None:
+        """Wait until the page has loaded."""
+        self.navigation.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
     def open(self, path: str) -> None:
         self.driver.get(self.url(path))
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.loaded()
 
     def find(self, css: str):
         return self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
@@ -68,16 +76,17 @@ class Portal:
             field.send_keys(value)
 
     def choose(self, name: str, value: str) -> None:
-        from selenium.webdriver.support.ui import Select
-
         Select(self.find(f"select[name='{name}']")).select_by_value(value)
 
-    def submit(self, button_id: str) -> None:
-        """Click a submit button and wait until the next page has loaded."""
+    def click(self, css: str) -> None:
+        """Click a link or submit button and wait until the next page has loaded."""
         page = self.driver.find_element(By.TAG_NAME, "html")
-        self.find(f"#{button_id}").click()
-        self.wait.until(EC.staleness_of(page))
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.find(css).click()
+        self.navigation.until(EC.staleness_of(page))
+        self.loaded()
+
+    def submit(self, button_id: str) -> None:
+        self.click(f"#{button_id}")
 
     def flashes(self, category: str) -> list[str]:
         return [p.text for p in self.all(f"p.flash.{category}")]
