@@ -1,47 +1,48 @@
 # The two commands a newcomer needs: `make up` and `make test`. Both set up everything
 # they need on a fresh machine: the Python environment, the Fabric binaries and, for the
-# browser tests, Debian's Chromium and ChromeDriver.
+# browser tests, Debian's headless Chromium and its chromedriver.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: up down status test clean browser
+.PHONY: up down status test browser clean
+
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## Bring the whole system up (network, chaincode, gateways, portal, demo data) and print where to go.
+## Bring the whole system up and print where to go.
 up: $(VENV)/.installed
 	$(PY) -m network up
 	$(PY) -m network status
-	$(PY) -m app up
 
-## Stop every process (ledgers and gateway databases are kept).
+## Stop every process (ledgers are kept).
 down: $(VENV)/.installed
-	$(PY) -m app down
 	$(PY) -m network down
 
 status: $(VENV)/.installed
 	$(PY) -m network status
-	$(PY) -m app status
 
-## Headless Chromium and ChromeDriver from Debian, for the browser tests.
+## The browser tests (tests/browser) drive Debian's chromium through chromedriver: install both when missing.
 browser:
-	@test -x /usr/bin/chromedriver || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
-	  || { echo "could not install chromium and chromium-driver (Debian packages) for the browser tests" >&2; exit 1; }; }
+	@if [ ! -x $(CHROMEDRIVER) ] || [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing chromium and chromium-driver for the browser tests (apt-get)"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  { $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+	  || { echo "Could not install chromium and chromium-driver with apt-get; install these Debian packages" \
+	       "(they provide $(CHROMIUM) and $(CHROMEDRIVER)) and run make test again." >&2; exit 1; }; \
+	fi
 
 ## Run every test against a real network of its own (on other ports than `make up`).
 test: $(VENV)/.installed browser
 	$(PY) -m network build
 	$(PY) -m pytest
 
-## Stop everything and delete the demo's ledgers, keys, logs and gateway databases.
+## Stop everything and delete the demo network's ledgers, keys and logs.
 clean: $(VENV)/.installed
-	$(PY) -m app down
 	$(PY) -m network clean --yes
-	rm -rf instance

@@ -39,6 +39,9 @@ DEFAULTS = {
     # Largest request body accepted (an EPCIS document of the largest allowed size fits).
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
+    # Cookies are per host, not per port: each organisation's gateway names its own (default: <org>-session), so
+    # one browser stays signed in to several portals of a network running on one host.
+    "SESSION_COOKIE_NAME": None,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Secrets: generated into the instance folder when not given.
     "SECRET_KEY": None,
@@ -67,6 +70,8 @@ def load(app, overrides: dict | None) -> None:
     org = app.config["ORG"]
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(instance / f"{org.lower()}.sqlite")
+    if not app.config["SESSION_COOKIE_NAME"]:
+        app.config["SESSION_COOKIE_NAME"] = f"{org.lower()}-session"
     for name in ("SECRET_KEY", "KEY_ENCRYPTION_KEY"):
         if not app.config[name]:
             app.config[name] = _instance_secret(instance / f"{org.lower()}-{name.lower().replace('_', '-')}")

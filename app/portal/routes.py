@@ -147,6 +147,8 @@ def qr(code: str):
 def recall():
     form = RecallForm()
     if form.validate_on_submit():
+        if (denied := _writer_only()) is not None:
+            return denied
         try:
             result = ledger_for(current_user).recall(form.lot.data.strip(), form.reason.data.strip())
         except LedgerError as err:
