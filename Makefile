@@ -16,17 +16,20 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## Bring the whole system up and print where to go.
+## Bring the whole system up (network, chaincode, gateways, portal, demo data) and print where to go.
 up: $(VENV)/.installed
 	$(PY) -m network up
 	$(PY) -m network status
+	$(PY) -m app up
 
-## Stop every process (ledgers are kept).
+## Stop every process (ledgers and gateway databases are kept).
 down: $(VENV)/.installed
+	$(PY) -m app down
 	$(PY) -m network down
 
 status: $(VENV)/.installed
 	$(PY) -m network status
+	$(PY) -m app status
 
 ## The browser tests (tests/browser) drive Debian's chromium through chromedriver: install both when missing.
 browser:
@@ -43,6 +46,8 @@ test: $(VENV)/.installed browser
 	$(PY) -m network build
 	$(PY) -m pytest
 
-## Stop everything and delete the demo network's ledgers, keys and logs.
+## Stop everything and delete the demo's ledgers, keys, logs and gateway databases.
 clean: $(VENV)/.installed
+	$(PY) -m app down
 	$(PY) -m network clean --yes
+	rm -rf instance
