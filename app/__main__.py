@@ -13,8 +13,13 @@ _home = click.option("--instance", type=click.Path(path_type=Path), envvar="SUPP
                      default=PROJECT_ROOT / "instance", show_default=True, help="gateways' databases, secrets, logs")
 _network = click.option("--network-home", type=click.Path(path_type=Path), envvar="NETWORK_HOME",
                         default=PROJECT_ROOT / "network" / "run", show_default=True)
-_port = click.option("--base-port", type=int, envvar="GATEWAY_BASE_PORT", default=8000, show_default=True,
+_base_port = click.option("--base-port", type=int, envvar="GATEWAY_BASE_PORT", default=8000, show_default=True,
                      help="organisation i listens on base + i")  # fmt: skip
+
+
+def _where(command):
+    """The options that locate the gateways: instance folder, network home, base port."""
+    return _home(_network(_base_port(command)))
 
 
 @click.group()
@@ -23,9 +28,7 @@ def main() -> None:
 
 
 @main.command()
-@_home
-@_network
-@_port
+@_where
 @click.option("--demo/--no-demo", default=True, show_default=True, help="record the demo story (once)")
 def up(instance: Path, network_home: Path, base_port: int, demo: bool) -> None:
     """Start the gateways, make sure each organisation has an admin user, record the demo story."""
@@ -45,9 +48,7 @@ def up(instance: Path, network_home: Path, base_port: int, demo: bool) -> None:
 
 
 @main.command()
-@_home
-@_network
-@_port
+@_where
 def down(instance: Path, network_home: Path, base_port: int) -> None:
     """Stop the gateways."""
     for gateway in launcher.gateways(instance, network_home, base_port):
@@ -55,9 +56,7 @@ def down(instance: Path, network_home: Path, base_port: int) -> None:
 
 
 @main.command()
-@_home
-@_network
-@_port
+@_where
 def status(instance: Path, network_home: Path, base_port: int) -> None:
     """Which gateways run, and where."""
     for gateway in launcher.gateways(instance, network_home, base_port):

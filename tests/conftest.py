@@ -12,6 +12,7 @@ import os
 import pytest
 
 from network import Network
+from tests.gateways import api, gateway_app, gateway_instance, live_gateways, new_user  # noqa: F401  (shared fixtures)
 
 
 _summary: list[str] = []

@@ -7,6 +7,7 @@ import io
 import segno
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.validators import ValidationError
 
 from .. import users
 from ..auth import ledger_for
@@ -106,9 +107,7 @@ def events():
             flash(f"captured {len(captured)} event(s) in one transaction", "success")
         except LedgerError as err:
             flash(f"{err.code}: {err.message} (nothing was recorded)", "error")
-        except Exception as err:  # a ValidationError of the JSON text
-            if err.__class__.__name__ != "ValidationError":
-                raise
+        except ValidationError as err:  # the text is not JSON events
             form.document.errors = [str(err)]
     status = 422 if form.errors else 200
     return render_template("portal/events.html", form=form, captured=captured), status

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from app import create_app, users
-from tests.app.conftest import unique
+from tests.gateways import unique
 from tests.app.story import Story
 
 pytestmark = pytest.mark.fabric

@@ -10,7 +10,7 @@ from app import users
 from app.db import get_db
 from app.keystore import KeyStore
 from chaincode.supplychain.provenance.access import certificate_attributes
-from tests.app.conftest import PASSWORD, unique
+from tests.gateways import PASSWORD, unique
 
 pytestmark = pytest.mark.fabric
 

@@ -16,7 +16,6 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # The gateway fixtures live with the gateway tests; the browser drives the same live processes.
-from tests.app.conftest import gateway_app, gateway_instance, live_gateways, new_user  # noqa: F401
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WAIT = 60  # seconds: a submit waits for endorsement, ordering and commit on the real network

@@ -66,8 +66,8 @@ def read_when(contract, function: str, *args: str, until) -> dict:
 
 
 def test_the_producer_commissions_and_every_organisation_sees_it(orgs, eggs):
-    for org in ("Retailer", "Logistics", "Regulator"):
-        verdict = read_when(orgs[org], "Verify", eggs[0], until=lambda v: v["genuine"])
+    for name in ("Retailer", "Logistics", "Regulator"):
+        verdict = read_when(orgs[name], "Verify", eggs[0], until=lambda v: v["genuine"])
         assert verdict["custodian"] == "ProducerMSP"
         assert verdict["origin"]["ilmd"]["ex:farm"] == "Hillside Farm"
 
@@ -110,8 +110,8 @@ def test_transformation_lineage_recall_and_verify(orgs, eggs):
     assert upstream["nodes"]
     lot = lgtin("NL1", EGGS_REF)
     omelette_path = f"/01/{gtin(OMELETTE_REF)}/21/1"
-    for org in ("Regulator", "Logistics"):  # every possible endorser of the recall has the transformation
-        read_when(orgs[org], "TraceDownstream", lot, until=lambda d: omelette_path in {n["id"] for n in d["nodes"]})
+    for name in ("Regulator", "Logistics"):  # every possible endorser of the recall has the transformation
+        read_when(orgs[name], "TraceDownstream", lot, until=lambda d: omelette_path in {n["id"] for n in d["nodes"]})
     assert refused(orgs["Retailer"], "Recall", lot, "salmonella").startswith("FORBIDDEN: ")
     recall = json.loads(orgs["Regulator"].submit_transaction("Recall", lot, "salmonella"))
     assert omelette_path in recall["flagged"] and recall["by"] == "RegulatorMSP"

@@ -1,4 +1,4 @@
-"""Gateway fixtures: Flask apps of each organisation on the session's real network, users enrolled with its CAs.
+"""Gateway fixtures, shared by tests/app and tests/browser (registered in tests/conftest.py): Flask apps of each organisation on the session's real network, users enrolled with its CAs.
 
 ``gateway_app(org)`` is the in-process app (its test client speaks to the real peers and CA); ``api(org, role)``
 is a client with a bearer token of a fresh user of that role; ``live_gateways`` runs the four gateway processes
