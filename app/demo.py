@@ -4,7 +4,8 @@ Hillside Farm (Producer) registers its products; hens of flock F-2026-03 in hous
 tagged hen H2-0417); the eggs are graded and packed into cartons (a transformation), cartons into two cases and the
 cases onto a pallet. The pallet is shipped cold to FreshWay Logistics, whose reefer logs temperatures (one reading
 is above 8 °C: an excursion), and delivered to GreenGrocer (Retailer), who receives it and sells a carton. A second
-lot, from another house, is recalled by the Producer. Idempotent: a ledger that already has the story is left as is.
+lot, from another house, is recalled by the Producer. Carton C004's code is verified in the shop and then in a
+city the carton never reached: a suspected copy. Idempotent: a ledger that already has the story is left as is.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .ledger import LedgerError, ProvenanceLedger
 COMPANY = "0614141"
 EGG_REF, CARTON_REF = "000001", "000002"  # indicator digit 0, then the item reference
 FARM, PACKHOUSE, DEPOT, STORE = (f"urn:epc:id:sgln:{COMPANY}.{n:05d}.0" for n in (1, 2, 3, 4))
+CLONE_GEO = "geo:41.3874,2.1686"  # where a copy of carton C004's code is verified: a city the carton never reached
 LAID, LOT, RECALLED_LOT = "2026-03-02", "EGG-2026-03-02-H2", "EGG-2026-03-02-H5"
 
 
@@ -125,4 +127,8 @@ def seed(ledgers: dict[str, ProvenanceLedger]) -> list[str]:
     done.append(f"Retailer captured {len(ledgers['Retailer'].capture(retailer_documents()))} events")
     producer.recall(f"urn:epc:class:lgtin:{COMPANY}.{EGG_REF}.{RECALLED_LOT}", "Salmonella found in house H5")
     done.append(f"Producer recalled lot {RECALLED_LOT}")
+    # Carton C004 is checked on the shop floor, then the same serial in a city its custody never reached.
+    ledgers["Retailer"].record_scan(CARTONS[3], STORE)
+    ledgers["Logistics"].record_scan(CARTONS[3], CLONE_GEO)
+    done.append("carton C004 verified at the shop and, with no custody move since, in another city: a suspected copy")
     return done

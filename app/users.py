@@ -118,8 +118,9 @@ def get_user(user_id: int) -> User | None:
 
 
 def list_users() -> list[User]:
-    """Every user, by name."""
-    return [_from_row(r) for r in get_db().execute("SELECT * FROM user ORDER BY username").fetchall()]
+    """Every user who can sign in, by name (not the gateway's own service users)."""
+    rows = get_db().execute("SELECT * FROM user WHERE password_hash != '!' ORDER BY username").fetchall()
+    return [_from_row(r) for r in rows]
 
 
 def authenticate(username: str, password: str) -> User | None:

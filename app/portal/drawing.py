@@ -81,9 +81,14 @@ def _time(text: str) -> float:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def _celsius(value: float, uom: str | None) -> float:
+    """Readings in degrees Fahrenheit (UN/ECE code FAH) are drawn on the chart's Celsius scale."""
+    return round((value - 32) * 5 / 9, 2) if uom == "FAH" else value
+
+
 def readings_chart(series: dict) -> Markup | None:
-    """Temperature readings over time, the allowed band shaded and excursions in red; None without readings."""
-    points = [(r["time"], r["value"], r["excursion"]) for r in series["readings"]
+    """Temperature readings over time (in °C), the allowed band shaded and excursions in red; None without readings."""
+    points = [(r["time"], _celsius(r["value"], r.get("uom")), r["excursion"]) for r in series["readings"]
               if r.get("type") == "Temperature" and "value" in r and r.get("time")]  # fmt: skip
     if not points:
         return None

@@ -123,10 +123,13 @@ def item(code: str):
     downstream = ledger.trace_downstream(code) if record["kind"] == "lgtin" else None
     readings = ledger.readings(code, 200)
     history = ledger.history(code, 50)
+    msp = current_app.extensions["organization"].msp_id
+    may_recall = current_user.can_write and msp in (record.get("producer"), "RegulatorMSP")
     return render_template(
         "portal/item.html", record=record, upstream=upstream, downstream=downstream, readings=readings,
         history=history, lineage_svg=drawing.lineage(upstream), downstream_svg=drawing.lineage(downstream)
         if downstream else None, chart_svg=drawing.readings_chart(readings), recall=RecallForm(lot=record["id"]),
+        may_recall=may_recall,
     )  # fmt: skip
 
 
