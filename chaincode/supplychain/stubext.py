@@ -87,9 +87,10 @@ def all_peers_policy(msp_ids: list[str]) -> bytes:
     principals = [
         msp_principal_pb2.MSPPrincipal(
             principal_classification=msp_principal_pb2.MSPPrincipal.ROLE,
-            principal=msp_principal_pb2.MSPRole(msp_identifier=msp, role=msp_principal_pb2.MSPRole.PEER)
-            .SerializeToString(),
-        )  # fmt: skip
+            principal=msp_principal_pb2.MSPRole(
+                msp_identifier=msp, role=msp_principal_pb2.MSPRole.PEER
+            ).SerializeToString(),
+        )
         for msp in orgs
     ]
     rule = policies_pb2.SignaturePolicy(

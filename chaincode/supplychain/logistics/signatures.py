@@ -12,7 +12,7 @@ certificate signed by that same key was issued by a CA of that organisation as t
 defines it. The CA key is recovered from the creator certificate's own ECDSA signature (at most four
 candidate keys; a forgery would have to verify under one of them without its private key). This stands in
 for reading the MSP configuration through ``cscc GetChannelConfig``, which Fabric refuses to chaincode
-callers (see ``channel_ca`` in the package docstring).
+callers (see the package docstring).
 """
 
 from __future__ import annotations
