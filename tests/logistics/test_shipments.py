@@ -39,6 +39,7 @@ def test_the_shipper_creates_a_shipment_that_every_party_and_the_regulator_read(
     for org in ("Retailer", "Logistics", "Regulator"):
         seen = actor(org).read("GetShipment", record["id"])
         assert (seen["id"], seen["milestones"], seen["documents"]) == (record["id"], [], [])
+        assert seen["endorsementPolicy"] == ENDORSERS  # the key's VALIDATION_PARAMETER, read back from the peer
         assert record["id"] in {s["id"] for s in pages(actor(org), "ListShipments", "shipments")}
 
 
@@ -70,6 +71,7 @@ def test_a_shipper_carrying_its_own_goods_needs_the_consignee_to_endorse(actor, 
     producer = actor("Producer")
     shipment = producer.submit("CreateShipment", shipment_json([story.case], carriers=["ProducerMSP"]))
     assert shipment["endorsers"] == ["ProducerMSP", "RetailerMSP"]
+    assert producer.read("GetShipment", shipment["id"])["endorsementPolicy"] == ["ProducerMSP", "RetailerMSP"]
     # Logistics is no party to it: it cannot read it; the Regulator can.
     message = actor("Logistics").refused("AnchorDocument", anchor_json(shipment["id"], "delivery_note"))
     assert message == f"FORBIDDEN: LogisticsMSP is not a party to shipment {shipment['id']}; its parties anchor its documents"
