@@ -20,7 +20,12 @@ from fabric_protos.common import policies_pb2
 from fabric_protos.msp import msp_principal_pb2
 
 from chaincode.supplychain import stubext
-from chaincode.supplychain.errors import Forbidden, InvalidArgument, InvalidSignature
+from chaincode.supplychain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidArgument,
+    InvalidSignature,
+)
 from chaincode.supplychain.logistics import documents as docs
 from chaincode.supplychain.logistics import shipments as ships
 from chaincode.supplychain.logistics import signatures as sigs
@@ -202,3 +207,84 @@ def test_signing_order_expands_every_carrier_in_order():
         ("carrier", "RetailerMSP", "operator"), ("consignee", "RetailerMSP", None)]  # fmt: skip
     assert [s["party"] for s in docs.required_signers("proof_of_delivery", shipment, {})] == [
         "carrier", "carrier", "consignee"]  # fmt: skip
+
+
+def _anchor(**fields) -> dict:
+    return {"shipment": "SHP-1", "kind": "proof_of_delivery", "sha256": "0" * 64, "contentType": "application/pdf",
+            "size": 10, **fields}  # fmt: skip
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"kind": "invoice"}, "kind must be one of"),
+    ({"sha256": "A" * 64}, "sha256 must be 64 lowercase hexadecimal"),
+    ({"contentType": "pdf"}, "contentType must be a media type"),
+    ({"size": 0}, "size must be an integer from 1"),
+    ({"size": True}, "size must be an integer from 1"),
+    ({"filename": "../etc/passwd"}, "filename must be a bare file name"),
+    ({"roles": {"carrier": "auditor"}}, "roles maps parties"),
+    ({"roles": {"shipper": "admin"}}, "a proof_of_delivery is not signed by the shipper"),
+    ({"shipment": "SHP 1"}, "shipment id must be"),
+    ({"hash": "x"}, "unknown document field 'hash'"),
+])  # fmt: skip
+def test_anchors_are_validated_field_by_field(fields, message):
+    with pytest.raises(InvalidArgument, match=message):
+        docs.parse_anchor(_anchor(**fields))
+
+
+def test_an_anchor_keeps_what_the_ledger_records():
+    parsed = docs.parse_anchor(_anchor(contentType="application/pdf; charset=binary", roles={"consignee": "operator"}))
+    assert (parsed["contentType"], parsed["filename"], parsed["roles"]) == (
+        "application/pdf; charset=binary", None, {"consignee": "operator"})  # fmt: skip
+
+
+SHIPMENT = {"id": "SHP-1", "shipper": "ProducerMSP", "carriers": ["LogisticsMSP"], "consignee": "RetailerMSP",
+            "units": ["urn:epc:id:sscc:0614141.1234567890"], "unitKeys": ["/00/106141412345678908"]}  # fmt: skip
+
+
+def test_only_the_consignee_of_a_proof_of_delivery_states_what_it_received():
+    received = {"received": [{"id": "/00/106141412345678908", "quantity": 3}], "condition": "partial"}
+    assert docs.parse_statement(received, "proof_of_delivery", "consignee", SHIPMENT) == received
+    assert docs.parse_statement({"remarks": "ok"}, "consignment_note", "consignee", SHIPMENT) == {"remarks": "ok"}
+    with pytest.raises(InvalidArgument, match=r"statement field 'condition' is not allowed here \(allowed: remarks\)"):
+        docs.parse_statement(received, "proof_of_delivery", "carrier", SHIPMENT)
+    with pytest.raises(InvalidArgument, match="lists what it received"):
+        docs.parse_statement({"condition": "good"}, "proof_of_delivery", "consignee", SHIPMENT)
+    with pytest.raises(InvalidArgument, match="listed twice"):
+        docs.parse_statement({"received": received["received"] * 2, "condition": "good"}, "proof_of_delivery",
+                             "consignee", SHIPMENT)  # fmt: skip
+    with pytest.raises(InvalidArgument, match="at most 2000"):
+        docs.parse_statement({"remarks": "x" * 2001}, "bill_of_lading", "shipper", SHIPMENT)
+
+
+def test_the_next_signer_is_named_when_someone_signs_out_of_turn():
+    record = {"id": "SHP-1:consignment_note", "version": 1, "status": docs.AWAITING, "signatures": [],
+              "requiredSigners": docs.required_signers("consignment_note", SHIPMENT, {"carrier": "operator"})}
+    assert docs.check_next_signer(record, "ProducerMSP", None)["party"] == "shipper"
+    with pytest.raises(Conflict, match="waits for the shipper ProducerMSP to sign; RetailerMSP signs in its turn"):
+        docs.check_next_signer(record, "RetailerMSP", "admin")
+    with pytest.raises(Forbidden, match="RegulatorMSP is not a signer"):
+        docs.check_next_signer(record, "RegulatorMSP", None)
+    record["signatures"].append({})
+    with pytest.raises(Forbidden, match="role=operator, not role=admin"):
+        docs.check_next_signer(record, "LogisticsMSP", "admin")
+    assert docs.resolve_party(record, "carrier")["msp"] == "LogisticsMSP"
+    assert docs.resolve_party(record, "ProducerMSP")["party"] == "shipper"
+    record["signatures"] += [{}, {}]
+    with pytest.raises(Conflict, match="already signed by every party"):
+        docs.check_next_signer(record, "RetailerMSP", None)
+
+
+def test_milestones_and_readings_are_validated():
+    now = "2026-06-01T12:00:00.000Z"
+    parsed = ships.parse_milestone({"type": "departed", "location": {"name": "Dock", "geo": {"lat": 1, "lon": 2}},
+                                    "readings": [{"type": "humidity", "value": 80}]}, now)  # fmt: skip
+    assert parsed["readings"] == [{"type": "humidity", "value": 80, "unit": "PCT", "time": now}]
+    assert ships.excursion({"type": "temperature", "value": 50, "unit": "FAR"},
+                           {"temperature": {"min": 1, "max": 8, "unit": "CEL"}}) == "temperature 10.0 CEL outside 1..8"
+    for bad, message in (({"type": "departed", "location": {"name": "x", "geo": {"lat": 91, "lon": 0}}}, "lat"),
+                         ({"type": "departed", "location": {"name": "x"}, "readings": [{"type": "co2", "value": 1}]},
+                          "temperature or humidity"),
+                         ({"type": "departed", "location": {"name": "x"}, "readings": [
+                             {"type": "humidity", "value": 1, "unit": "CEL"}]}, "unit must be one of PCT")):  # fmt: skip
+        with pytest.raises(InvalidArgument, match=message):
+            ships.parse_milestone(bad, now)
