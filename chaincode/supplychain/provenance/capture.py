@@ -213,7 +213,10 @@ class Capture:
 
     def stage(self, stored_event: dict) -> None:
         """Stage the event, its indexes and every changed record."""
-        sort_key = f"{self.event.event_time}#{stored_event['hashId'][14:30]}"
+        # Events of the same instant keep the order they were recorded in: across transactions by record time,
+        # within one transaction (a document, or a shipment's hand-over) by their position in it.
+        self.ledger.sequence += 1
+        sort_key = f"{self.event.event_time}#{self.now}#{self.ledger.sequence:04d}#{stored_event['hashId'][14:30]}"
         self.ledger.put(EVENT, [self.key], stored_event)
         self.ledger.put(HASH, [stored_event["hashId"]], {"event": self.key})
         for ident in self.event.objects():

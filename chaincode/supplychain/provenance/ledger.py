@@ -23,7 +23,7 @@ PRODUCT = "prov.product"  # GTIN -> product class
 EVENT = "prov.event"  # event key -> captured event
 HASH = "prov.hash"  # event hash ID -> event key
 DECLARATION = "prov.errdecl"  # event key -> error declaration
-HISTORY = "prov.history"  # (object, time#event) -> event key
+HISTORY = "prov.history"  # (object, event time#record time#sequence#hash) -> event key
 READINGS = "prov.readings"  # (object, time#event) -> sensor reports
 CONTAINS = "prov.contains"  # (parent, child) -> ""
 LOT_ITEMS = "prov.lotitems"  # (lot, item) -> ""
@@ -74,6 +74,7 @@ class Ledger:
         self.stub = ctx.get_stub()
         self._pending: dict[str, bytes | None] = {}
         self._pending_keys: list[str] = []  # the keys of _pending, sorted, for range reads
+        self.sequence = 0  # events captured so far in this transaction (orders events of the same instant)
 
     def key(self, kind: str, *parts: str) -> str:
         return self.stub.create_composite_key(kind, list(parts))
