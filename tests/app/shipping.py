@@ -79,6 +79,37 @@ def upload(client, shipment_id: str, data: bytes, kind: str = "consignment_note"
     return client.post(f"/api/v1/shipments/{shipment_id}/documents", data=body, content_type=form_type, key=key)
 
 
+def eventually(request, accept, seconds: float = 10):
+    """``request()`` again until ``accept(response)`` or ``seconds`` pass; the last response.
+
+    A write returns once the writer's own peer committed it; another organisation's peer may be a block behind, so a
+    read there right after it may not see it yet. (A read that must stay unchanged passes at once.)
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        response = request()
+        if accept(response) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.1)
+
+
+def version_of(client, record: dict, accept=lambda body: True) -> dict:
+    """``record``'s version as ``client``'s organisation reads it, once ``accept(body)``."""
+    path = f"/api/v1/documents/{record['id']}/versions/{record['version']}"
+    return eventually(lambda: client.get(path), lambda r: r.status_code == 200 and accept(r.json)).json
+
+
+def sign_in_turn(client, record: dict, statement: dict | None = None, **fields):
+    """Sign once the version waits for ``client``'s organisation there (as its inbox would show it)."""
+    msp = client.app.extensions["organization"].msp_id
+
+    def turn(body):
+        return body["next"] is not None and body["requiredSigners"][body["next"]]["msp"] == msp
+
+    version_of(client, record, turn)
+    return sign(client, record, statement, **fields)
+
+
 def sign(client, record: dict, statement: dict | None = None, **fields):
     """Sign ``record``'s version through the API (server-held key unless ``signature`` is given)."""
     body = {"statement": statement or {}, **fields}

@@ -18,7 +18,7 @@ from fabric_protos.common import common_pb2
 
 from app.config import PROJECT_ROOT
 from app.evidence import verify
-from tests.app.shipping import new_shipment, pdf, sign, upload
+from tests.app.shipping import new_shipment, pdf, sign_in_turn, upload, version_of
 
 pytestmark = pytest.mark.fabric
 
@@ -29,13 +29,14 @@ def signed_note(api):
     shipment = new_shipment(api)
     record = upload(api("Producer"), shipment["id"], pdf("evidence")).json
     for org in ("Producer", "Logistics", "Retailer"):
-        assert sign(api(org), record, {"remarks": f"{org} signs"}).status_code == 201
+        assert sign_in_turn(api(org), record, {"remarks": f"{org} signs"}).status_code == 201
+    version_of(api("Producer"), record, lambda body: body["status"] == "signed")
     return record
 
 
 @pytest.fixture(scope="module")
 def genuine(api, signed_note):
-    """The note's evidence bundle as the Regulator's gateway assembles it (the bytes come from the Producer's)."""
+    """The note's evidence bundle as the Producer's gateway assembles it."""
     response = api("Producer").get(f"/api/v1/documents/{signed_note['id']}/versions/1/evidence")
     assert response.status_code == 200, response.json
     assert "attachment" in response.headers["Content-Disposition"]
