@@ -95,8 +95,9 @@ def upload_document(shipment_id, upload):
                       max_bytes=config["DOCUMENT_MAX_BYTES"], allowed_types=config["DOCUMENT_CONTENT_TYPES"])
     document = {"shipment": shipment_id, "kind": upload["kind"], "sha256": checked.sha256,
                 "contentType": checked.content_type, "size": checked.size}  # fmt: skip
-    if file.filename:
-        document["filename"] = file.filename[-200:]
+    filename = _bare_name(file.filename)
+    if filename:
+        document["filename"] = filename
     if upload.get("roles"):
         document["roles"] = json.loads(upload["roles"])
     with _store().staged(checked.data) as staged:
@@ -104,6 +105,12 @@ def upload_document(shipment_id, upload):
         staged.commit()
     location = url_for(".get_document_version", document_id=record["id"], version=record["version"])
     return record, 201, {"Location": location}
+
+
+def _bare_name(filename: str | None) -> str:
+    """The client's file name without any folder part or control characters, at most 200 characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c.isprintable())[-200:].strip()
 
 
 @bp.get("/shipments/<shipment_id>/documents")
