@@ -1,12 +1,14 @@
 """The domain layer between the web and the ledger: views call these methods, never the Gateway client.
 
-``ProvenanceLedger`` turns the provenance contract's transactions into Python calls taking and returning plain
-data, and every failure into one ``LedgerError`` with a stable code and an HTTP status:
+``ProvenanceLedger`` and ``LogisticsLedger`` turn the provenance and logistics contracts' transactions into Python
+calls taking and returning plain data, and every failure into one ``LedgerError`` with a stable code and an HTTP
+status:
 
 =====================  ======  ===========================================================
 code                   status  when
 =====================  ======  ===========================================================
 INVALID_ARGUMENT       400     the chaincode refused the input
+INVALID_SIGNATURE      400     a document signature is forged, or replayed from another document or version
 FORBIDDEN              403     the caller's organisation or role may not do this
 NOT_FOUND              404     no such product, object or event
 CONFLICT               409     already exists, or an MVCC conflict persisted after retries
@@ -18,19 +20,30 @@ LEDGER_UNAVAILABLE     503     the peer, the other endorsers or the orderers cou
 
 Submits that commit as MVCC_READ_CONFLICT are endorsed again, up to ``retries`` times: the conflicting
 transaction changed what this one read, so a fresh endorsement sees the new state.
+A submit to named endorsers (a shipment's) that fails to reach them at endorsement is endorsed again up to twice,
+a second and then two apart: nothing was ordered yet, and a peer's view of the other organisations' peers fills in
+within seconds of a start.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from dataclasses import dataclass, field
 
 import grpc
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from fabric_protos.gateway import gateway_pb2
 
-from .fabric import CommitError, Contract, GatewayError
+from .fabric import CommitError, Contract, EndorseError, Gateway, GatewayError, normalize_der_signature
 
-_STATUS = {"INVALID_ARGUMENT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
+_STATUS = {"INVALID_ARGUMENT": 400, "INVALID_SIGNATURE": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
 _MVCC = "MVCC_READ_CONFLICT"
+_ENDORSER_RETRIES = 2
+CONTRACT = "logistics"
 
 
 @dataclass
@@ -64,22 +77,31 @@ def _from_gateway_error(err: GatewayError) -> LedgerError:
     return LedgerError("LEDGER_ERROR", str(err), 502, tx, details)
 
 
-class ProvenanceLedger:
-    """The provenance contract as seen by one signed-in user."""
+class _ContractLedger:
+    """Evaluate and submit with the module's error mapping and MVCC retries."""
 
     def __init__(self, contract: Contract, retries: int = 3):
         self._contract, self._retries = contract, retries
 
-    def _evaluate(self, name: str, *args: str) -> dict:
+    def _evaluate(self, name: str, *args: str):
         try:
             return json.loads(self._contract.evaluate(name, arguments=args))
         except GatewayError as err:
             raise _from_gateway_error(err) from None
 
-    def _submit(self, name: str, *args: str) -> dict:
-        for attempt in range(self._retries + 1):
+    def _submit(self, name: str, *args: str, endorsers: list[str] | None = None):
+        attempt = unreachable = 0
+        while True:
             try:
-                return json.loads(self._contract.submit(name, arguments=args))
+                return json.loads(self._contract.submit(name, arguments=args, endorsing_organizations=endorsers))
+            except EndorseError as err:
+                # Named endorsers the gateway peer cannot reach yet (its view of the other organisations' peers
+                # fills in within seconds of a start): nothing was ordered, so endorsing again is safe.
+                if endorsers and err.connection_error and unreachable < _ENDORSER_RETRIES:
+                    unreachable += 1
+                    time.sleep(unreachable)
+                    continue
+                raise _from_gateway_error(err) from None
             except GatewayError as err:
                 raise _from_gateway_error(err) from None
             except CommitError as err:
@@ -89,7 +111,11 @@ class ProvenanceLedger:
                 if attempt == self._retries:
                     raise LedgerError("CONFLICT", f"{_MVCC} persisted after {self._retries} retries: other "
                                       "transactions keep changing the same records", 409, err.transaction_id) from None
-        raise AssertionError("unreachable")
+                attempt += 1
+
+
+class ProvenanceLedger(_ContractLedger):
+    """The provenance contract as seen by one signed-in user."""
 
     def who_am_i(self) -> dict:
         """The caller as the chaincode sees it: MSP ID, role attribute, enrolment ID, may write."""
@@ -142,3 +168,142 @@ class ProvenanceLedger:
     def recall(self, lot: str, reason: str) -> dict:
         """Recall a lot and everything made from it."""
         return self._submit("Recall", lot, reason)
+
+
+def endorsers_of(shipment: dict) -> list[str]:
+    """The organisations that must endorse every write of ``shipment``, as the logistics contract computes them.
+
+    The shipper and the carriers, plus the consignee while that makes fewer than two (the chaincode's own policy
+    needs two of the commercial members); sorted.
+    """
+    parties = {shipment["shipper"], *shipment["carriers"]}
+    if len(parties) < 2:
+        parties.add(shipment["consignee"])
+    return sorted(parties)
+
+
+def shipment_of(document_id: str) -> str:
+    """The shipment ID in a document ID (``"<shipment>:<kind>"``)."""
+    return document_id.rpartition(":")[0] or document_id
+
+
+class LogisticsLedger(_ContractLedger):
+    """The logistics contract (shipments, documents, signatures) and the channel's blocks, as one signed-in user.
+
+    Every write of a shipment or of its documents is endorsed by exactly the shipment's ``endorsers`` (the peers
+    its key-level endorsement policy requires), read from the ledger first. Records are the contract's JSON as dicts
+    (see ``chaincode/supplychain/logistics``); errors are ``LedgerError`` as in the module's table.
+    """
+
+    def __init__(self, gateway: Gateway, channel: str, chaincode: str, retries: int = 3):
+        network = gateway.get_network(channel)
+        super().__init__(network.get_contract(chaincode, CONTRACT), retries)
+        self._gateway, self._blocks, self._channel = gateway, network.get_contract("qscc"), channel
+
+    def create_shipment(self, shipment: dict) -> dict:
+        """Create a shipment (the caller's organisation is its shipper); returns the shipment record."""
+        return self._submit("CreateShipment", json.dumps(shipment), endorsers=endorsers_of(shipment))
+
+    def shipment(self, shipment_id: str) -> dict:
+        """A shipment with its milestones and the latest version of each of its documents."""
+        return self._evaluate("GetShipment", shipment_id)
+
+    def shipments(self, page_size: int, bookmark: str = "") -> dict:
+        """One page of the shipments the caller's organisation is a party to (all, for the Regulator)."""
+        return self._evaluate("ListShipments", str(page_size), bookmark)
+
+    def endorsers(self, shipment_id: str) -> list[str]:
+        """The organisations whose peers must endorse writes of this shipment."""
+        return self.shipment(shipment_id)["endorsers"]
+
+    def record_milestone(self, shipment_id: str, milestone: dict) -> dict:
+        """Record a milestone (a carrier's); returns what the contract returns for it."""
+        return self._submit("RecordMilestone", shipment_id, json.dumps(milestone),
+                            endorsers=self.endorsers(shipment_id))  # fmt: skip
+
+    def anchor_document(self, document: dict) -> dict:
+        """Anchor a document's SHA-256 as the next version of ``<shipment>:<kind>``; returns the version record."""
+        return self._submit("AnchorDocument", json.dumps(document), endorsers=self.endorsers(document["shipment"]))
+
+    def document(self, document_id: str, version: int | None = None) -> dict:
+        """A version record with its signatures (the latest version when ``version`` is None)."""
+        return self._evaluate("GetDocument", document_id, "" if version is None else str(version))
+
+    def documents(self, shipment_id: str):
+        """Every version of every document of a shipment."""
+        return self._evaluate("ListDocuments", shipment_id)
+
+    def inbox(self, page_size: int, bookmark: str = "") -> dict:
+        """One page of the documents waiting for the caller's organisation to sign."""
+        return self._evaluate("Inbox", str(page_size), bookmark)
+
+    def signing_payload(self, document_id: str, version: int, party: str, statement: dict) -> dict:
+        """``{"payload": text, "sha256": hex}``: what ``party`` signs (the UTF-8 bytes of ``payload``)."""
+        return self._evaluate("SigningPayload", document_id, str(version), party, json.dumps(statement))
+
+    def sign_document(self, document_id: str, version: int, signature_b64: str, statement: dict,
+                      certificate_pem: str = "") -> dict:  # fmt: skip
+        """Record a signature made elsewhere over the signing payload.
+
+        ``signature_b64``: base64 DER or P1363 ECDSA P-256/SHA-256. ``certificate_pem``: the signer's certificate
+        when it is not the submitting identity (it must be of the submitter's organisation), else empty.
+        """
+        return self._submit("SignDocument", document_id, str(version), signature_b64, json.dumps(statement),
+                            certificate_pem, endorsers=self.endorsers(shipment_of(document_id)))  # fmt: skip
+
+    def sign_with_key(self, document_id: str, version: int, key: ec.EllipticCurvePrivateKey, statement: dict,
+                      party: str | None = None) -> dict:  # fmt: skip
+        """Sign as the submitting identity with its own private ``key`` (server-held signing), and record it.
+
+        ``party`` defaults to the party the version waits for. The key signs the payload the ledger gives for this
+        document, version, party and statement, and never leaves this call.
+        """
+        if party is None:
+            record = self.document(document_id, version)
+            if record.get("next") is None:
+                raise LedgerError("CONFLICT", f"{document_id} version {version} waits for no signature "
+                                  f"({record.get('status')})", 409)  # fmt: skip
+            party = record["requiredSigners"][record["next"]]["party"]
+        payload = self.signing_payload(document_id, version, party, statement)["payload"]
+        signature = normalize_der_signature(key.sign(payload.encode("utf-8"), ec.ECDSA(hashes.SHA256())))
+        return self.sign_document(document_id, version, base64.b64encode(signature).decode(), statement)
+
+    def signed_document_request(self, document_id: str, version: int, key: ec.EllipticCurvePrivateKey) -> bytes:
+        """``GetDocument(document_id, version)`` as a proposal signed with ``key`` (this identity's), not sent.
+
+        Another organisation's gateway evaluates it (``evaluate_signed_request``) to learn from its own peer that
+        this identity's organisation may read the document. Serialised ``gateway.ProposedTransaction``.
+        """
+        proposal = self._contract.new_proposal("GetDocument", arguments=[document_id, str(version)])
+        signature = normalize_der_signature(key.sign(proposal.digest(), ec.ECDSA(Prehashed(hashes.SHA256()))))
+        proposed = gateway_pb2.ProposedTransaction.FromString(proposal.bytes())
+        proposed.proposal.signature = signature
+        return proposed.SerializeToString()
+
+    def evaluate_signed_request(self, proposed_transaction: bytes) -> dict:
+        """Evaluate a proposal another identity signed (``signed_document_request``) on this gateway's peer.
+
+        The peer checks the signature, the signer's certificate against the channel's MSPs and the contract's access
+        rules for the signer's organisation; errors are ``LedgerError``s (FORBIDDEN when that organisation may not
+        read). The caller checks first that the proposal asks what it should.
+        """
+        try:
+            return json.loads(self._gateway.new_proposal(proposed_transaction).evaluate())
+        except GatewayError as err:
+            raise _from_gateway_error(err) from None
+
+    def block(self, number: int) -> bytes:
+        """The serialised block ``number`` of the channel (``qscc GetBlockByNumber``)."""
+        return self._system("GetBlockByNumber", str(number))
+
+    def block_of_transaction(self, tx_id: str) -> bytes:
+        """The serialised block that holds transaction ``tx_id`` (``qscc GetBlockByTxID``)."""
+        return self._system("GetBlockByTxID", tx_id)
+
+    def _system(self, name: str, argument: str) -> bytes:
+        try:
+            return self._blocks.evaluate(name, arguments=[self._channel, argument])
+        except GatewayError as err:
+            if "no such" in (err.chaincode_message or "") or "not found" in (err.chaincode_message or ""):
+                raise LedgerError("NOT_FOUND", f"no block for {argument} on {self._channel}", 404) from None
+            raise _from_gateway_error(err) from None

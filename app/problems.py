@@ -10,6 +10,9 @@ from apiflask import HTTPError
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .documents import CorruptDocument, DocumentRejected
+from .evidence.bundle import EvidenceUnavailable
+from .exchange import ExchangeError
 from .fabric_ca import CAError
 from .ledger import LedgerError
 from .users import UserError
@@ -57,7 +60,7 @@ def _render(status: int, detail: str, code: str | None = None, headers: dict | N
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers for HTTP, validation, ledger, user and CA errors."""
+    """Register the handlers for HTTP, validation, ledger, document, exchange, user and CA errors."""
 
     @app.error_processor
     def _http_error(error: HTTPError):
@@ -74,6 +77,19 @@ def init_app(app: Flask) -> None:
     def _ledger_error(error: LedgerError):
         return _render(error.status, error.message, error.code, transactionId=error.transaction_id,
                        endorsers=error.details)  # fmt: skip
+
+    @app.errorhandler(DocumentRejected)
+    @app.errorhandler(ExchangeError)
+    def _coded_error(error: DocumentRejected | ExchangeError):
+        return _render(error.status, error.message, error.code)
+
+    @app.errorhandler(EvidenceUnavailable)
+    def _no_evidence(error: EvidenceUnavailable):
+        return _render(409, str(error), "EVIDENCE_UNAVAILABLE")
+
+    @app.errorhandler(CorruptDocument)
+    def _corrupt_document(error: CorruptDocument):
+        return _render(500, "the stored copy of the document was changed on disk; it is not served", "CORRUPT_DOCUMENT")
 
     @app.errorhandler(UserError)
     def _user_error(error: UserError):
