@@ -10,7 +10,10 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 
 from . import users
-from .ledger import ProvenanceLedger
+from .ledger import OfflineTransactions, ProvenanceLedger
+
+SUBMITTER = "offline-submitter"
+"""The organisation's service identity that submits browser-signed transactions and waits for their commit."""
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/v1/auth/tokens")
 login_manager = LoginManager()
@@ -39,6 +42,17 @@ def ledger_for(user: users.User) -> ProvenanceLedger:
     contract = gateway.get_network(current_app.config["CHANNEL"]).get_contract(current_app.config["CHAINCODE"],
                                                                                "provenance")  # fmt: skip
     return ProvenanceLedger(contract, current_app.config["MVCC_RETRIES"])
+
+
+def offline_for(user: users.User, certificate: bytes) -> OfflineTransactions:
+    """Transactions created by ``certificate`` (a browser key of ``user``), signed by that key, submitted by the
+    organisation's service identity; reads they need are made as ``user``. Use it in a ``with`` block."""
+    pool = current_app.extensions["gateways"]
+    service = users.service_user(SUBMITTER, "auditor")
+    return OfflineTransactions(pool.offline_gateway(certificate),
+                               pool.gateway(service.enrollment_id, service.certificate, service.signing_key),
+                               current_app.config["CHANNEL"], current_app.config["CHAINCODE"],
+                               readers=lambda: {"provenance": ledger_for(user)})  # fmt: skip
 
 
 def init_app(app: Flask) -> None:

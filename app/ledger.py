@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from .fabric import CommitError, Contract, GatewayError
+from .fabric import CommitError, Contract, Gateway, GatewayError
 
 _STATUS = {"INVALID_ARGUMENT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
 _MVCC = "MVCC_READ_CONFLICT"
@@ -138,3 +138,96 @@ class ProvenanceLedger:
     def recall(self, lot: str, reason: str) -> dict:
         """Recall a lot and everything made from it."""
         return self._submit("Recall", lot, reason)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One transaction to be signed by a key the gateway does not hold: where it goes and what it carries."""
+
+    contract: str
+    name: str
+    arguments: tuple[str, ...]
+    endorsing_organizations: tuple[str, ...] | None = None
+
+
+def _parameter(params: dict, name: str, kind: type | tuple[type, ...]):
+    value = params.get(name)
+    if not isinstance(value, kind):
+        raise LedgerError("INVALID_ARGUMENT", f"parameter {name!r} is missing or not of the right type", 400)
+    return value
+
+
+def _register_product(params: dict, _readers) -> Invocation:
+    return Invocation("provenance", "RegisterProductClass", (json.dumps(_parameter(params, "product", dict)),))
+
+
+def _capture_events(params: dict, _readers) -> Invocation:
+    return Invocation("provenance", "CaptureEvents", (json.dumps(_parameter(params, "events", list)),))
+
+
+OFFLINE_TRANSACTIONS = {"RegisterProductClass": _register_product, "CaptureEvents": _capture_events}
+"""The transactions a browser-held key may sign, by function name: each builds its ``Invocation`` from the request's
+parameters (reading the ledger as the user where the endorsing organisations depend on a record)."""
+
+
+class OfflineTransactions:
+    """Transactions whose creator's key is held elsewhere (a browser): the gateway builds, endorses and submits,
+    the key holder signs the proposal and the transaction.
+
+    ``unsigned`` is a Gateway of the key's certificate connected without a signer and with hash ``none``, so the
+    "digest" to sign is the whole message (WebCrypto hashes it itself). ``service`` is the organisation's own
+    service identity: it submits the signed transaction and waits for its commit. ``readers`` gives the signed-in
+    user's domain ledgers for the reads some invocations need. No MVCC retries here: a retry needs new signatures.
+    """
+
+    def __init__(self, unsigned: Gateway, service: Gateway, channel: str, chaincode: str, readers=None):
+        self._unsigned, self._service = unsigned, service
+        self._channel, self._chaincode, self._readers = channel, chaincode, readers
+
+    def invocation(self, name: str, params: dict) -> Invocation:
+        """The invocation of ``name`` with ``params``; INVALID_ARGUMENT for a transaction not signable offline."""
+        build = OFFLINE_TRANSACTIONS.get(name)
+        if build is None:
+            raise LedgerError("INVALID_ARGUMENT", f"{name} cannot be signed in the browser; these can: "
+                              f"{', '.join(sorted(OFFLINE_TRANSACTIONS))}", 400)  # fmt: skip
+        return build(params, self._readers)
+
+    def propose(self, invocation: Invocation) -> tuple[str, bytes, bytes]:
+        """Build the proposal: its transaction ID, its bytes to keep, and the message the key holder signs."""
+        contract = self._unsigned.get_network(self._channel).get_contract(self._chaincode, invocation.contract)
+        proposal = contract.new_proposal(invocation.name, arguments=invocation.arguments,
+                                         endorsing_organizations=invocation.endorsing_organizations)  # fmt: skip
+        return proposal.transaction_id, proposal.bytes(), proposal.digest()
+
+    def endorse(self, proposal_bytes: bytes, signature: bytes) -> tuple[bytes, bytes]:
+        """Endorse the signed proposal: the prepared transaction's bytes to keep and the message to sign next."""
+        try:
+            transaction = self._unsigned.new_signed_proposal(proposal_bytes, signature).endorse()
+        except GatewayError as err:
+            raise _from_gateway_error(err) from None
+        return transaction.bytes(), transaction.digest()
+
+    def submit(self, transaction_bytes: bytes, signature: bytes) -> tuple[dict, int]:
+        """Submit the signed transaction and wait for its commit: the transaction's result and its block number."""
+        try:
+            submitted = self._service.new_signed_transaction(transaction_bytes, signature).submit()
+            status = submitted.get_status()
+        except GatewayError as err:
+            raise _from_gateway_error(err) from None
+        if status.code_name == _MVCC:
+            raise LedgerError("CONFLICT", f"{_MVCC}: another transaction changed the same records first; nothing "
+                              "was written, sign again", 409, status.transaction_id)  # fmt: skip
+        if not status.successful:
+            raise LedgerError("INVALID_TRANSACTION", f"committed as invalid: {status.code_name}", 502,
+                              status.transaction_id)  # fmt: skip
+        return json.loads(submitted.result or b"null"), status.block_number
+
+    def close(self) -> None:
+        """Close the unsigned Gateway (the service Gateway is shared and stays open)."""
+        self._unsigned.close()
+
+    def __enter__(self) -> OfflineTransactions:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()

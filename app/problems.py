@@ -10,6 +10,7 @@ from apiflask import HTTPError
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .browser_keys import SigningRefused
 from .fabric_ca import CAError
 from .ledger import LedgerError
 from .users import UserError
@@ -57,7 +58,7 @@ def _render(status: int, detail: str, code: str | None = None, headers: dict | N
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers for HTTP, validation, ledger, user and CA errors."""
+    """Register the handlers for HTTP, validation, ledger, browser-signing, user and CA errors."""
 
     @app.error_processor
     def _http_error(error: HTTPError):
@@ -74,6 +75,10 @@ def init_app(app: Flask) -> None:
     def _ledger_error(error: LedgerError):
         return _render(error.status, error.message, error.code, transactionId=error.transaction_id,
                        endorsers=error.details)  # fmt: skip
+
+    @app.errorhandler(SigningRefused)
+    def _signing_refused(error: SigningRefused):
+        return _render(error.status, error.message, error.code)
 
     @app.errorhandler(UserError)
     def _user_error(error: UserError):
