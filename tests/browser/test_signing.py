@@ -98,7 +98,7 @@ def test_the_browser_key_is_non_extractable_and_certified_for_the_user(signer, p
 
 
 def test_only_the_public_key_and_signatures_leave_the_browser(signer):
-    user, _, record, sent = signer
+    _, _, record, sent = signer
     calls = [(url.split("/portal", 1)[1], json.loads(body)) for url, body in sent if "/portal/signing/" in url]
     assert [path for path, _ in calls] == ["/signing/keys/request-info", "/signing/keys"]
     for _, body in calls:
