@@ -4,20 +4,25 @@
 ``api`` (JSON under ``/api/v1``, bearer tokens, OpenAPI at ``/api/docs``), ``portal`` (server-rendered pages,
 sessions) and ``public`` (consumer verification, no login). ``app/fabric/`` is the Gateway client and imports
 nothing else of ``app``.
+
+This module imports no third-party package at import time, so that ``python -m app.evidence.verify`` (stdlib,
+``cryptography`` and ``fabric_protos`` only) runs without the web stack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from apiflask import APIFlask
-from flask_wtf.csrf import CSRFProtect
-
-csrf = CSRFProtect()
+if TYPE_CHECKING:
+    from apiflask import APIFlask
 
 
 def create_app(config: Mapping | None = None) -> APIFlask:
     """Build a gateway for the organisation the configuration names (``app/config.py``)."""
+    from apiflask import APIFlask
+    from flask_wtf.csrf import CSRFProtect
+
     from . import api, auth, cli, config as settings, db, portal, problems, public
     from .gateways import GatewayPool
     from .organization import Organization
@@ -34,7 +39,7 @@ def create_app(config: Mapping | None = None) -> APIFlask:
     auth.init_app(app)
     limiter.init_app(app)
     problems.init_app(app)
-    csrf.init_app(app)
+    csrf = CSRFProtect(app)  # also app.extensions["csrf"]
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 
 from . import users
-from .ledger import OfflineTransactions, ProvenanceLedger
+from .ledger import LogisticsLedger, OfflineTransactions, ProvenanceLedger
 
 SUBMITTER = "offline-submitter"
 """The organisation's service identity that submits browser-signed transactions and waits for their commit."""
@@ -36,12 +36,21 @@ def _load_user(user_id: str) -> users.User | None:
     return users.get_user(int(user_id))
 
 
+def _gateway(user: users.User):
+    return current_app.extensions["gateways"].gateway(user.enrollment_id, user.certificate, user.signing_key)
+
+
 def ledger_for(user: users.User) -> ProvenanceLedger:
     """The provenance contract, signing as ``user``."""
-    gateway = current_app.extensions["gateways"].gateway(user.enrollment_id, user.certificate, user.signing_key)
-    contract = gateway.get_network(current_app.config["CHANNEL"]).get_contract(current_app.config["CHAINCODE"],
-                                                                               "provenance")  # fmt: skip
+    contract = _gateway(user).get_network(current_app.config["CHANNEL"]).get_contract(current_app.config["CHAINCODE"],
+                                                                                       "provenance")  # fmt: skip
     return ProvenanceLedger(contract, current_app.config["MVCC_RETRIES"])
+
+
+def logistics_for(user: users.User) -> LogisticsLedger:
+    """The logistics contract and the channel's blocks, signing as ``user``."""
+    return LogisticsLedger(_gateway(user), current_app.config["CHANNEL"], current_app.config["CHAINCODE"],
+                           current_app.config["MVCC_RETRIES"])  # fmt: skip
 
 
 def offline_for(user: users.User, certificate: bytes) -> OfflineTransactions:
@@ -52,7 +61,7 @@ def offline_for(user: users.User, certificate: bytes) -> OfflineTransactions:
     return OfflineTransactions(pool.offline_gateway(certificate),
                                pool.gateway(service.enrollment_id, service.certificate, service.signing_key),
                                current_app.config["CHANNEL"], current_app.config["CHAINCODE"],
-                               readers=lambda: {"provenance": ledger_for(user)})  # fmt: skip
+                               logistics=lambda: logistics_for(user))  # fmt: skip
 
 
 def init_app(app: Flask) -> None:

@@ -40,6 +40,23 @@ DEFAULTS = {
     "MVCC_RETRIES": 3,
     # Largest request body accepted (an EPCIS document of the largest allowed size fits).
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    # Logistics documents (app/documents.py): the largest accepted upload, the content types accepted (each checked
+    # against the bytes themselves), and where the bytes are kept (default: instance/documents/<org>).
+    "DOCUMENT_MAX_BYTES": 4 * 1024 * 1024,
+    "DOCUMENT_CONTENT_TYPES": ["application/pdf", "image/png", "image/jpeg", "application/json", "application/xml"],
+    "DOCUMENTS_PATH": None,
+    # The other organisations' gateways, by MSP ID: a document another organisation anchored is fetched from its
+    # gateway (app/exchange.py). The defaults are the ports ``python -m app up`` uses.
+    "PARTNER_GATEWAYS": {
+        "ProducerMSP": "http://127.0.0.1:8000",
+        "RetailerMSP": "http://127.0.0.1:8001",
+        "LogisticsMSP": "http://127.0.0.1:8002",
+        "RegulatorMSP": "http://127.0.0.1:8003",
+    },
+    # A partner's signed content request is accepted this many seconds either side of its timestamp, and only once.
+    "EXCHANGE_MAX_AGE_SECONDS": 300,
+    # Seconds to wait for a partner gateway.
+    "EXCHANGE_TIMEOUT_SECONDS": 20,
     "SESSION_COOKIE_HTTPONLY": True,
     # Cookies are per host, not per port: each organisation's gateway names its own (default: <org>-session), so
     # one browser stays signed in to several portals of a network running on one host.
@@ -72,6 +89,8 @@ def load(app, overrides: dict | None) -> None:
     org = app.config["ORG"]
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(instance / f"{org.lower()}.sqlite")
+    if not app.config["DOCUMENTS_PATH"]:
+        app.config["DOCUMENTS_PATH"] = str(instance / "documents" / org.lower())
     if not app.config["SESSION_COOKIE_NAME"]:
         app.config["SESSION_COOKIE_NAME"] = f"{org.lower()}-session"
     for name in ("SECRET_KEY", "KEY_ENCRYPTION_KEY"):

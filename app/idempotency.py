@@ -27,6 +27,13 @@ MAX_KEY_LENGTH = 255
 def _request_hash() -> str:
     digest = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
     digest.update(request.get_data())
+    # A multipart body was consumed by form parsing (which keeps no copy): hash its parsed fields and files instead.
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"\n{name}={value}".encode())
+    for name, file in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"\n{name}:{file.filename}:{file.mimetype}\n".encode())
+        digest.update(file.stream.read())
+        file.stream.seek(0)
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ folder (owner-only files) and printed. Process handling reuses the network's own
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -48,9 +49,14 @@ class GatewayProcess:
         return self.instance / f"{self.org.lower()}-admin.password"
 
     def config(self) -> dict:
-        """The settings this process runs with (as ``create_app`` takes them)."""
+        """The settings this process runs with (as ``create_app`` takes them).
+
+        ``PARTNER_GATEWAYS`` names the other organisations' gateways of the same launch (organisation i on base + i).
+        """
+        base = self.port - ORGS.index(self.org)
+        partners = {f"{org}MSP": f"http://127.0.0.1:{base + i}" for i, org in enumerate(ORGS)}
         return {"ORG": self.org, "NETWORK_HOME": str(self.network_home), "INSTANCE_PATH": str(self.instance),
-                "PUBLIC_BASE_URL": self.url}  # fmt: skip
+                "PUBLIC_BASE_URL": self.url, "PARTNER_GATEWAYS": partners}  # fmt: skip
 
 
 def gateways(instance: Path, network_home: Path, base_port: int) -> list[GatewayProcess]:
@@ -103,7 +109,8 @@ def up(gateway: GatewayProcess) -> bool:
     """Start the gateway unless it runs; wait until healthy. True if it was started now."""
     if running_pid(gateway.pid_file) is not None:
         return False
-    env = {**os.environ, **{f"SUPPLYCHAIN_{k}": v for k, v in gateway.config().items()}}
+    settings = {f"SUPPLYCHAIN_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in gateway.config().items()}
+    env = {**os.environ, **settings}
     argv = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(THREADS), "--timeout", "120",
             "--bind", f"127.0.0.1:{gateway.port}", "--access-logfile", "-", "app:create_app()"]  # fmt: skip
     start(f"gateway-{gateway.org.lower()}", argv, env, gateway.log, gateway.pid_file, PROJECT_ROOT)

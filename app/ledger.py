@@ -1,12 +1,14 @@
 """The domain layer between the web and the ledger: views call these methods, never the Gateway client.
 
-``ProvenanceLedger`` turns the provenance contract's transactions into Python calls taking and returning plain
-data, and every failure into one ``LedgerError`` with a stable code and an HTTP status:
+``ProvenanceLedger`` and ``LogisticsLedger`` turn the provenance and logistics contracts' transactions into Python
+calls taking and returning plain data, and every failure into one ``LedgerError`` with a stable code and an HTTP
+status:
 
 =====================  ======  ===========================================================
 code                   status  when
 =====================  ======  ===========================================================
 INVALID_ARGUMENT       400     the chaincode refused the input
+INVALID_SIGNATURE      400     a document signature is forged, or replayed from another document or version
 FORBIDDEN              403     the caller's organisation or role may not do this
 NOT_FOUND              404     no such product, object or event
 CONFLICT               409     already exists, or an MVCC conflict persisted after retries
@@ -22,15 +24,21 @@ transaction changed what this one read, so a fresh endorsement sees the new stat
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 
 import grpc
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from fabric_protos.gateway import gateway_pb2
 
-from .fabric import CommitError, Contract, Gateway, GatewayError
+from .fabric import CommitError, Contract, Gateway, GatewayError, normalize_der_signature
 
-_STATUS = {"INVALID_ARGUMENT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
+_STATUS = {"INVALID_ARGUMENT": 400, "INVALID_SIGNATURE": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
 _MVCC = "MVCC_READ_CONFLICT"
+CONTRACT = "logistics"
 
 
 @dataclass
@@ -64,22 +72,22 @@ def _from_gateway_error(err: GatewayError) -> LedgerError:
     return LedgerError("LEDGER_ERROR", str(err), 502, tx, details)
 
 
-class ProvenanceLedger:
-    """The provenance contract as seen by one signed-in user."""
+class _ContractLedger:
+    """Evaluate and submit with the module's error mapping and MVCC retries."""
 
     def __init__(self, contract: Contract, retries: int = 3):
         self._contract, self._retries = contract, retries
 
-    def _evaluate(self, name: str, *args: str) -> dict:
+    def _evaluate(self, name: str, *args: str):
         try:
             return json.loads(self._contract.evaluate(name, arguments=args))
         except GatewayError as err:
             raise _from_gateway_error(err) from None
 
-    def _submit(self, name: str, *args: str) -> dict:
+    def _submit(self, name: str, *args: str, endorsers: list[str] | None = None):
         for attempt in range(self._retries + 1):
             try:
-                return json.loads(self._contract.submit(name, arguments=args))
+                return json.loads(self._contract.submit(name, arguments=args, endorsing_organizations=endorsers))
             except GatewayError as err:
                 raise _from_gateway_error(err) from None
             except CommitError as err:
@@ -90,6 +98,10 @@ class ProvenanceLedger:
                     raise LedgerError("CONFLICT", f"{_MVCC} persisted after {self._retries} retries: other "
                                       "transactions keep changing the same records", 409, err.transaction_id) from None
         raise AssertionError("unreachable")
+
+
+class ProvenanceLedger(_ContractLedger):
+    """The provenance contract as seen by one signed-in user."""
 
     def who_am_i(self) -> dict:
         """The caller as the chaincode sees it: MSP ID, role attribute, enrolment ID, may write."""
@@ -140,6 +152,145 @@ class ProvenanceLedger:
         return self._submit("Recall", lot, reason)
 
 
+def endorsers_of(shipment: dict) -> list[str]:
+    """The organisations that must endorse every write of ``shipment``, as the logistics contract computes them.
+
+    The shipper and the carriers, plus the consignee while that makes fewer than two (the chaincode's own policy
+    needs two of the commercial members); sorted.
+    """
+    parties = {shipment["shipper"], *shipment["carriers"]}
+    if len(parties) < 2:
+        parties.add(shipment["consignee"])
+    return sorted(parties)
+
+
+def shipment_of(document_id: str) -> str:
+    """The shipment ID in a document ID (``"<shipment>:<kind>"``)."""
+    return document_id.rpartition(":")[0] or document_id
+
+
+class LogisticsLedger(_ContractLedger):
+    """The logistics contract (shipments, documents, signatures) and the channel's blocks, as one signed-in user.
+
+    Every write of a shipment or of its documents is endorsed by exactly the shipment's ``endorsers`` (the peers
+    its key-level endorsement policy requires), read from the ledger first. Records are the contract's JSON as dicts
+    (see ``chaincode/supplychain/logistics``); errors are ``LedgerError`` as in the module's table.
+    """
+
+    def __init__(self, gateway: Gateway, channel: str, chaincode: str, retries: int = 3):
+        network = gateway.get_network(channel)
+        super().__init__(network.get_contract(chaincode, CONTRACT), retries)
+        self._gateway, self._blocks, self._channel = gateway, network.get_contract("qscc"), channel
+
+    def create_shipment(self, shipment: dict) -> dict:
+        """Create a shipment (the caller's organisation is its shipper); returns the shipment record."""
+        return self._submit("CreateShipment", json.dumps(shipment), endorsers=endorsers_of(shipment))
+
+    def shipment(self, shipment_id: str) -> dict:
+        """A shipment with its milestones and the latest version of each of its documents."""
+        return self._evaluate("GetShipment", shipment_id)
+
+    def shipments(self, page_size: int, bookmark: str = "") -> dict:
+        """One page of the shipments the caller's organisation is a party to (all, for the Regulator)."""
+        return self._evaluate("ListShipments", str(page_size), bookmark)
+
+    def endorsers(self, shipment_id: str) -> list[str]:
+        """The organisations whose peers must endorse writes of this shipment."""
+        return self.shipment(shipment_id)["endorsers"]
+
+    def record_milestone(self, shipment_id: str, milestone: dict) -> dict:
+        """Record a milestone (a carrier's); returns what the contract returns for it."""
+        return self._submit("RecordMilestone", shipment_id, json.dumps(milestone),
+                            endorsers=self.endorsers(shipment_id))  # fmt: skip
+
+    def anchor_document(self, document: dict) -> dict:
+        """Anchor a document's SHA-256 as the next version of ``<shipment>:<kind>``; returns the version record."""
+        return self._submit("AnchorDocument", json.dumps(document), endorsers=self.endorsers(document["shipment"]))
+
+    def document(self, document_id: str, version: int | None = None) -> dict:
+        """A version record with its signatures (the latest version when ``version`` is None)."""
+        return self._evaluate("GetDocument", document_id, "" if version is None else str(version))
+
+    def documents(self, shipment_id: str):
+        """Every version of every document of a shipment."""
+        return self._evaluate("ListDocuments", shipment_id)
+
+    def inbox(self, page_size: int, bookmark: str = "") -> dict:
+        """One page of the documents waiting for the caller's organisation to sign."""
+        return self._evaluate("Inbox", str(page_size), bookmark)
+
+    def signing_payload(self, document_id: str, version: int, party: str, statement: dict) -> dict:
+        """``{"payload": text, "sha256": hex}``: what ``party`` signs (the UTF-8 bytes of ``payload``)."""
+        return self._evaluate("SigningPayload", document_id, str(version), party, json.dumps(statement))
+
+    def sign_document(self, document_id: str, version: int, signature_b64: str, statement: dict,
+                      certificate_pem: str = "") -> dict:  # fmt: skip
+        """Record a signature made elsewhere over the signing payload.
+
+        ``signature_b64``: base64 DER or P1363 ECDSA P-256/SHA-256. ``certificate_pem``: the signer's certificate
+        when it is not the submitting identity (it must be of the submitter's organisation), else empty.
+        """
+        return self._submit("SignDocument", document_id, str(version), signature_b64, json.dumps(statement),
+                            certificate_pem, endorsers=self.endorsers(shipment_of(document_id)))  # fmt: skip
+
+    def sign_with_key(self, document_id: str, version: int, key: ec.EllipticCurvePrivateKey, statement: dict,
+                      party: str | None = None) -> dict:  # fmt: skip
+        """Sign as the submitting identity with its own private ``key`` (server-held signing), and record it.
+
+        ``party`` defaults to the party the version waits for. The key signs the payload the ledger gives for this
+        document, version, party and statement, and never leaves this call.
+        """
+        if party is None:
+            record = self.document(document_id, version)
+            if record.get("next") is None:
+                raise LedgerError("CONFLICT", f"{document_id} version {version} waits for no signature "
+                                  f"({record.get('status')})", 409)  # fmt: skip
+            party = record["requiredSigners"][record["next"]]["party"]
+        payload = self.signing_payload(document_id, version, party, statement)["payload"]
+        signature = normalize_der_signature(key.sign(payload.encode("utf-8"), ec.ECDSA(hashes.SHA256())))
+        return self.sign_document(document_id, version, base64.b64encode(signature).decode(), statement)
+
+    def signed_document_request(self, document_id: str, version: int, key: ec.EllipticCurvePrivateKey) -> bytes:
+        """``GetDocument(document_id, version)`` as a proposal signed with ``key`` (this identity's), not sent.
+
+        Another organisation's gateway evaluates it (``evaluate_signed_request``) to learn from its own peer that
+        this identity's organisation may read the document. Serialised ``gateway.ProposedTransaction``.
+        """
+        proposal = self._contract.new_proposal("GetDocument", arguments=[document_id, str(version)])
+        signature = normalize_der_signature(key.sign(proposal.digest(), ec.ECDSA(Prehashed(hashes.SHA256()))))
+        proposed = gateway_pb2.ProposedTransaction.FromString(proposal.bytes())
+        proposed.proposal.signature = signature
+        return proposed.SerializeToString()
+
+    def evaluate_signed_request(self, proposed_transaction: bytes) -> dict:
+        """Evaluate a proposal another identity signed (``signed_document_request``) on this gateway's peer.
+
+        The peer checks the signature, the signer's certificate against the channel's MSPs and the contract's access
+        rules for the signer's organisation; errors are ``LedgerError``s (FORBIDDEN when that organisation may not
+        read). The caller checks first that the proposal asks what it should.
+        """
+        try:
+            return json.loads(self._gateway.new_proposal(proposed_transaction).evaluate())
+        except GatewayError as err:
+            raise _from_gateway_error(err) from None
+
+    def block(self, number: int) -> bytes:
+        """The serialised block ``number`` of the channel (``qscc GetBlockByNumber``)."""
+        return self._system("GetBlockByNumber", str(number))
+
+    def block_of_transaction(self, tx_id: str) -> bytes:
+        """The serialised block that holds transaction ``tx_id`` (``qscc GetBlockByTxID``)."""
+        return self._system("GetBlockByTxID", tx_id)
+
+    def _system(self, name: str, argument: str) -> bytes:
+        try:
+            return self._blocks.evaluate(name, arguments=[self._channel, argument])
+        except GatewayError as err:
+            if "no such" in (err.chaincode_message or "") or "not found" in (err.chaincode_message or ""):
+                raise LedgerError("NOT_FOUND", f"no block for {argument} on {self._channel}", 404) from None
+            raise _from_gateway_error(err) from None
+
+
 @dataclass(frozen=True)
 class Invocation:
     """One transaction to be signed by a key the gateway does not hold: where it goes and what it carries."""
@@ -157,32 +308,58 @@ def _parameter(params: dict, name: str, kind: type | tuple[type, ...]):
     return value
 
 
-def _register_product(params: dict, _readers) -> Invocation:
+def _register_product(params: dict, _logistics) -> Invocation:
     return Invocation("provenance", "RegisterProductClass", (json.dumps(_parameter(params, "product", dict)),))
 
 
-def _capture_events(params: dict, _readers) -> Invocation:
+def _capture_events(params: dict, _logistics) -> Invocation:
     return Invocation("provenance", "CaptureEvents", (json.dumps(_parameter(params, "events", list)),))
 
 
-OFFLINE_TRANSACTIONS = {"RegisterProductClass": _register_product, "CaptureEvents": _capture_events}
+def _record_milestone(params: dict, logistics) -> Invocation:
+    shipment = _parameter(params, "shipment", str)
+    return Invocation(CONTRACT, "RecordMilestone", (shipment, json.dumps(_parameter(params, "milestone", dict))),
+                      tuple(logistics().endorsers(shipment)))  # fmt: skip
+
+
+def _sign_document(params: dict, logistics) -> Invocation:
+    """The creator signs: the browser key that signed the payload is the transaction's creator, so no certificate."""
+    document, version = _parameter(params, "document", str), _parameter(params, "version", int)
+    arguments = (document, str(version), _parameter(params, "signature", str),
+                 json.dumps(_parameter(params, "statement", dict)), "")  # fmt: skip
+    return Invocation(CONTRACT, "SignDocument", arguments, tuple(logistics().endorsers(shipment_of(document))))
+
+
+OFFLINE_TRANSACTIONS = {"RegisterProductClass": _register_product, "CaptureEvents": _capture_events,
+                        "RecordMilestone": _record_milestone, "SignDocument": _sign_document}  # fmt: skip
 """The transactions a browser-held key may sign, by function name: each builds its ``Invocation`` from the request's
-parameters (reading the ledger as the user where the endorsing organisations depend on a record)."""
+parameters; shipment writes read the shipment first (as the signed-in user, through ``logistics()``) for the
+organisations its key-level endorsement policy names.
+
+===================== =================================================================
+transaction           parameters
+===================== =================================================================
+RegisterProductClass  ``product``
+CaptureEvents         ``events``
+RecordMilestone       ``shipment``, ``milestone``
+SignDocument          ``document``, ``version``, ``signature`` (base64, of the document's signing payload),
+                      ``statement``
+===================== ================================================================="""
 
 
 class OfflineTransactions:
     """Transactions whose creator's key is held elsewhere (a browser): the gateway builds, endorses and submits,
-    the key holder signs the proposal and the transaction.
+    the key holder signs the proposal and the transaction (and, for SignDocument, the document's payload first).
 
     ``unsigned`` is a Gateway of the key's certificate connected without a signer and with hash ``none``, so the
     "digest" to sign is the whole message (WebCrypto hashes it itself). ``service`` is the organisation's own
-    service identity: it submits the signed transaction and waits for its commit. ``readers`` gives the signed-in
-    user's domain ledgers for the reads some invocations need. No MVCC retries here: a retry needs new signatures.
+    service identity: it submits the signed transaction and waits for its commit. ``logistics()`` gives the signed-in
+    user's ``LogisticsLedger`` for the reads some invocations need. No MVCC retries here: a retry needs new signatures.
     """
 
-    def __init__(self, unsigned: Gateway, service: Gateway, channel: str, chaincode: str, readers=None):
+    def __init__(self, unsigned: Gateway, service: Gateway, channel: str, chaincode: str, logistics=None):
         self._unsigned, self._service = unsigned, service
-        self._channel, self._chaincode, self._readers = channel, chaincode, readers
+        self._channel, self._chaincode, self._logistics = channel, chaincode, logistics
 
     def invocation(self, name: str, params: dict) -> Invocation:
         """The invocation of ``name`` with ``params``; INVALID_ARGUMENT for a transaction not signable offline."""
@@ -190,7 +367,7 @@ class OfflineTransactions:
         if build is None:
             raise LedgerError("INVALID_ARGUMENT", f"{name} cannot be signed in the browser; these can: "
                               f"{', '.join(sorted(OFFLINE_TRANSACTIONS))}", 400)  # fmt: skip
-        return build(params, self._readers)
+        return build(params, self._logistics)
 
     def propose(self, invocation: Invocation) -> tuple[str, bytes, bytes]:
         """Build the proposal: its transaction ID, its bytes to keep, and the message the key holder signs."""

@@ -11,6 +11,9 @@ from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .browser_keys import SigningRefused
+from .documents import CorruptDocument, DocumentRejected
+from .evidence.bundle import EvidenceUnavailable
+from .exchange import ExchangeError
 from .fabric_ca import CAError
 from .ledger import LedgerError
 from .users import UserError
@@ -58,7 +61,7 @@ def _render(status: int, detail: str, code: str | None = None, headers: dict | N
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers for HTTP, validation, ledger, browser-signing, user and CA errors."""
+    """Register the handlers for HTTP, validation, ledger, document, exchange, browser-signing, user and CA errors."""
 
     @app.error_processor
     def _http_error(error: HTTPError):
@@ -76,9 +79,19 @@ def init_app(app: Flask) -> None:
         return _render(error.status, error.message, error.code, transactionId=error.transaction_id,
                        endorsers=error.details)  # fmt: skip
 
+    @app.errorhandler(DocumentRejected)
     @app.errorhandler(SigningRefused)
-    def _signing_refused(error: SigningRefused):
+    @app.errorhandler(ExchangeError)
+    def _coded_error(error: DocumentRejected | ExchangeError | SigningRefused):
         return _render(error.status, error.message, error.code)
+
+    @app.errorhandler(EvidenceUnavailable)
+    def _no_evidence(error: EvidenceUnavailable):
+        return _render(409, str(error), "EVIDENCE_UNAVAILABLE")
+
+    @app.errorhandler(CorruptDocument)
+    def _corrupt_document(error: CorruptDocument):
+        return _render(500, "the stored copy of the document was changed on disk; it is not served", "CORRUPT_DOCUMENT")
 
     @app.errorhandler(UserError)
     def _user_error(error: UserError):

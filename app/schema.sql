@@ -1,4 +1,4 @@
--- The gateway's own records: users, API tokens and idempotency keys. The ledger holds the business data.
+-- The gateway's own records: users, API tokens, idempotency keys, partners' requests seen. The ledger holds the business data.
 PRAGMA journal_mode = WAL;
 
 CREATE TABLE IF NOT EXISTS user (
@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
     content_type TEXT,
     created_at REAL NOT NULL,
     PRIMARY KEY (user_id, key)
+);
+
+CREATE TABLE IF NOT EXISTS exchange_request (
+    tx_id TEXT PRIMARY KEY,                -- a partner gateway's signed proposal (app/exchange.py): accepted once
+    seen_at REAL NOT NULL
 );
 
 -- Public keys that users' browsers hold the private halves of (WebCrypto, non-extractable), with the certificates
