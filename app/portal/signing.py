@@ -1,4 +1,5 @@
-"""The portal's side of browser-held keys: the page to create one, and the JSON calls ``static/signing.js`` makes.
+"""The portal's side of browser-held keys: the page to create one, and the JSON calls ``static/signing.js`` makes
+(certify a key, a document's signing payload, prepare and sign transactions).
 
 The calls mirror ``/api/v1/browser-keys`` and ``/api/v1/offline/transactions`` for a signed-in session instead of a
 bearer token; being cookie-authenticated, they need the page's CSRF token in an ``X-CSRFToken`` header. Errors are
@@ -15,10 +16,12 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from .. import browser_keys, offline
+from ..auth import logistics_for
 from ..fabric_ca import CAError
 from ..ledger import LedgerError
 from ..problems import problem
 from . import bp
+from .logistics import statement_from
 
 
 def _json_call(view):
@@ -85,6 +88,22 @@ def certify_key(body):
     key = browser_keys.certify(current_user, _bytes(body, "publicKey"), _bytes(body, "signature"),
                                _text(body, "label", ""))  # fmt: skip
     return {"keyId": key.key_id, "certificate": key.certificate.decode(), "notAfter": key.not_after}, 201
+
+
+@bp.post("/signing/payload")
+@_json_call
+def signing_payload(body):
+    """The text to sign for a document version, with the statement read from the signing form's fields."""
+    fields = body.get("form", {})
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise _BadField("form", "an object of the signing form's fields is required")
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _BadField("version", "a version number is required")
+    statement = statement_from(fields)
+    answer = logistics_for(current_user).signing_payload(_text(body, "document"), version, _text(body, "party"),
+                                                         statement)  # fmt: skip
+    return {"payload": answer["payload"], "sha256": answer["sha256"], "statement": statement}
 
 
 @bp.post("/signing/transactions")

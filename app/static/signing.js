@@ -96,29 +96,51 @@ const SupplyChainSigning = (() => {
     return pending;
   }
 
-  /** Wire a form: on submit, ``collect(form)`` gives [transaction, parameters] (or a promise of them). */
-  function bindForm(form, collect, done) {
+  /** Run ``task(record, report)`` with this browser's key for the user the form names, showing progress and the
+   *  outcome in the form's ``.signing-status``; ``done(result)`` after a commit. */
+  async function run(form, button, task, done) {
     const status = form.querySelector(".signing-status");
     const show = (text, kind) => { status.textContent = text; status.className = `signing-status flash ${kind}`; };
-    form.addEventListener("submit", async (event) => {
+    button.disabled = true;
+    try {
+      const record = await loadKey(form.dataset.enrollmentId);
+      if (!record) throw new Error("this browser has no signing key yet: create one on the Signing key page");
+      const result = await task(record, (step) => show(step, "info"));
+      show(`committed in block ${result.blockNumber} (transaction ${result.transactionId})`, "success");
+      form.dataset.committed = result.transactionId;
+      if (done) done(result);
+    } catch (error) {
+      show(error.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** On the form's submit, ``collect(form, record)`` gives [transaction, parameters] to sign with this browser. */
+  function bindForm(form, collect, done) {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const button = form.querySelector("button[type='submit']");
-      button.disabled = true;
-      try {
-        const record = await loadKey(form.dataset.enrollmentId);
-        if (!record) throw new Error("this browser has no signing key yet: create one on the Signing key page");
+      run(form, form.querySelector("button[type='submit']"), async (record, report) => {
         const [transaction, parameters] = await collect(form, record);
-        const result = await submit(record, transaction, parameters, (step) => show(step, "info"));
-        show(`committed in block ${result.blockNumber} (transaction ${result.transactionId})`, "success");
-        form.dataset.committed = result.transactionId;
-        if (done) done(result);
-      } catch (error) {
-        show(error.message, "error");
-      } finally {
-        button.disabled = false;
-      }
+        return submit(record, transaction, parameters, report);
+      }, done);
     });
   }
 
-  return { loadKey, createKey, signText, submit, bindForm, call };
+  /** A document signing form: the button signs the version's payload, then SignDocument, all with this browser. */
+  function bindDocumentSigning(form, button, done) {
+    button.addEventListener("click", () => run(form, button, async (record, report) => {
+      const fields = Object.fromEntries(new FormData(form));
+      delete fields.csrf_token;
+      const version = Number(form.dataset.version);
+      report("signing the document");
+      const payload = await call("/signing/payload",
+        { document: form.dataset.document, version, party: form.dataset.party, form: fields });
+      const signature = await signText(record, payload.payload);
+      return submit(record, "SignDocument",
+        { document: form.dataset.document, version, signature, statement: payload.statement }, report);
+    }, done));
+  }
+
+  return { loadKey, createKey, signText, submit, bindForm, bindDocumentSigning, call };
 })();
