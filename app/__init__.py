@@ -41,6 +41,7 @@ def create_app(config: Mapping | None = None) -> APIFlask:
     problems.init_app(app)
     csrf = CSRFProtect(app)  # also app.extensions["csrf"]
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
+    csrf.exempt("app.public.routes.record_scan")  # no session, no cookie: nothing a forged request could borrow
     app.register_blueprint(api.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(public.bp)

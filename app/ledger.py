@@ -147,6 +147,10 @@ class ProvenanceLedger(_ContractLedger):
         """The consumer check of an EPC URN or Digital Link."""
         return self._evaluate("Verify", code)
 
+    def record_scan(self, code: str, place: str) -> dict:
+        """Record a verification scan of ``code`` at ``place``; the verification, clone suspicion included."""
+        return self._submit("RecordScan", code, place)
+
     def recall(self, lot: str, reason: str) -> dict:
         """Recall a lot and everything made from it."""
         return self._submit("Recall", lot, reason)

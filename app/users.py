@@ -26,6 +26,8 @@ from .keystore import KeyStore
 
 ROLES = ("admin", "operator", "auditor")
 """admin: registers users and writes; operator: writes; auditor: reads only (the chaincode enforces it too)."""
+SERVICE_ROLES = ("verifier",)
+"""Roles only the gateway's own users have. verifier: reads and records verification scans."""
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 MIN_PASSWORD = 10
 
@@ -46,7 +48,7 @@ class User(UserMixin):
 
     @property
     def can_write(self) -> bool:
-        return self.role != "auditor"
+        return self.role in ("admin", "operator")
 
     @property
     def is_admin(self) -> bool:
@@ -68,25 +70,26 @@ def _from_row(row: sqlite3.Row | None) -> User | None:
     return User(row["id"], row["username"], row["role"], row["enrollment_id"], row["certificate"].encode())
 
 
-def validate_new_user(username: str, password: str, role: str) -> None:
-    """Raise UserError naming the first thing wrong with these fields."""
+def validate_new_user(username: str, password: str, role: str, roles: tuple[str, ...] = ROLES) -> None:
+    """Raise UserError naming the first thing wrong with these fields (``role`` must be one of ``roles``)."""
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise UserError("username must be 3 to 32 characters: a lower-case letter, then letters, digits, '.', '_', '-'")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise UserError(f"password must have at least {MIN_PASSWORD} characters")
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if role not in roles:
+        raise UserError(f"role must be one of {', '.join(roles)}")
     if get_db().execute("SELECT 1 FROM user WHERE username = ?", (username,)).fetchone():
         raise UserError(f"user {username} already exists")
 
 
-def create_user(username: str, password: str, role: str, instance_suffix: bool = False) -> User:
+def create_user(username: str, password: str, role: str, instance_suffix: bool = False, *,
+                roles: tuple[str, ...] = ROLES) -> User:
     """Register and enrol ``username`` with the organisation's CA, then store it. Raises UserError or CAError.
 
     ``instance_suffix`` makes the enrolment ID unique to this gateway instance (for the gateway's own users, which
     every instance of an organisation's gateway creates under the same name).
     """
-    validate_new_user(username, password, role)
+    validate_new_user(username, password, role, roles)
     org = current_app.extensions["organization"]
     ca = org.ca()
     # The enrolment ID names the gateway's organisation so IDs read well in certificates and chaincode events.
@@ -163,7 +166,8 @@ def service_user(username: str, role: str) -> User:
         row = get_db().execute("SELECT * FROM user WHERE username = ?", (username,)).fetchone()
         if row is not None:
             return _from_row(row)
-        user = create_user(username, secrets.token_urlsafe(32), role, instance_suffix=True)
+        user = create_user(username, secrets.token_urlsafe(32), role, instance_suffix=True,
+                           roles=ROLES + SERVICE_ROLES)
         get_db().execute("UPDATE user SET password_hash = '!' WHERE id = ?", (user.id,))
         return user
 

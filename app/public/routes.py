@@ -1,6 +1,10 @@
 """``/verify/<Digital Link path>`` for people (HTML) and machines (JSON), and the Digital Link resolver paths.
 
-Anyone may verify, so the gateway reads the ledger as its own read-only service user (role ``auditor``).
+Anyone may verify, so the gateway reads the ledger as its own read-only service user (role ``auditor``). A scanner
+(a shop's till, a consumer app) may also record where it verified an item, ``POST /verify/<path>/scans`` with
+``{"place": "geo:<lat>,<lon>" or a location URN}``: the gateway records the scan as its ``verifier`` service user,
+and a serial verified in two places that custody does not explain is reported as a suspected clone. Such a POST is
+rate-limited like verification and, as every POST, needs an ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from .. import users
 from ..auth import ledger_for
-from ..problems import wants_json
+from ..idempotency import idempotent
+from ..problems import problem, wants_json
 from ..ratelimit import limiter
 from . import bp
 
 VERIFIER = "public-verifier"
+SCANNER = "public-scanner"
 
 
 def _limit() -> str:
@@ -32,6 +38,23 @@ def verify(code: str):
     if wants_json() or request.args.get("format") == "json":
         return result
     return render_template("public/verify.html", result=result, code=code)
+
+
+def _scanner() -> users.User:
+    return users.service_user(SCANNER, "verifier")
+
+
+@bp.post("/verify/<path:code>/scans")
+@limiter.limit(_limit)
+@idempotent(_scanner)
+def record_scan(code: str):
+    """Record where ``code`` was verified; answers as verification does, with the scan and clone suspicion."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("place"), str):
+        return problem(400, 'the body must be a JSON object {"place": "geo:<lat>,<lon>" or a location URN}',
+                       "INVALID_ARGUMENT")  # fmt: skip
+    code = code if code.startswith("urn:") else "/" + code
+    return ledger_for(_scanner()).record_scan(code, body["place"])
 
 
 @bp.get("/<any('01', '00'):ai>/<path:rest>")

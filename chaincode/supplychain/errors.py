@@ -36,3 +36,9 @@ class Conflict(ChaincodeError):
 
 class LimitExceeded(ChaincodeError):
     code = "LIMIT_EXCEEDED"
+
+
+class InvalidSignature(ChaincodeError):
+    """A document signature that does not verify, or one already recorded elsewhere (a replay)."""
+
+    code = "INVALID_SIGNATURE"

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from . import runtime
 from .contract import RecordContract
+from .logistics.contract import LogisticsContract
 from .provenance.contract import ProvenanceContract
 
 
 def build_chaincode() -> runtime.Chaincode:
     """The chaincode with every contract registered (the first is the default)."""
-    return runtime.Chaincode.new_chaincode(RecordContract(), ProvenanceContract())
+    return runtime.Chaincode.new_chaincode(RecordContract(), ProvenanceContract(), LogisticsContract())
 
 
 def _required(name: str) -> str:

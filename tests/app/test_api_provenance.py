@@ -202,3 +202,36 @@ def test_public_verification_is_rate_limited_per_client(fabric_network, tmp_path
     app.extensions["gateways"].close()
     assert answers == [200, 200, 200, 429]
     assert other.status_code == 200
+
+
+def scan(client, path: str, place, key: str | None = None):
+    return client.post(f"/verify/{path}/scans", json={"place": place} if place is not None else None,
+                       headers={"Idempotency-Key": key or unique("scan"), "Accept": "application/json"})  # fmt: skip
+
+
+def test_scans_in_two_places_custody_does_not_explain_flag_a_suspected_clone(api, story, gateway_app):
+    assert captured(api("Producer"), story.commission()).status_code == 201
+    path = f"01/{story.gtin}/21/{story.lot}-0"
+    shop, elsewhere = gateway_app("Retailer").test_client(), gateway_app("Logistics").test_client()
+    first = scan(shop, path, "geo:48.8566,2.3522")
+    assert first.status_code == 200, first.json
+    assert first.json["recorded"] and not first.json["suspectedClone"]
+    second = scan(elsewhere, path, "geo:35.6762,139.6503")  # Tokyo, with no shipment in between
+    assert second.json["suspectedClone"] and second.json["anomalies"][-1]["observed"] == "geo:35.6762,139.6503"
+    page = shop.get(f"/verify/{path}", headers={"Accept": "text/html"})
+    assert b"Suspected copy" in page.data and b"2 recorded scans" in page.data
+
+
+def test_a_bad_scan_is_refused_and_the_regulator_records_none(api, story, gateway_app):
+    assert captured(api("Producer"), story.commission()).status_code == 201
+    path = f"01/{story.gtin}/21/{story.lot}-0"
+    shop = gateway_app("Retailer").test_client()
+    assert scan(shop, path, None).status_code == 400
+    refused = scan(shop, path, "somewhere")
+    assert refused.status_code == 400 and "geo URI" in refused.json["detail"]
+    no_key = shop.post(f"/verify/{path}/scans", json={"place": "geo:1,1"})
+    assert no_key.status_code == 400 and no_key.json["code"] == "IDEMPOTENCY_KEY_REQUIRED"
+    regulator = scan(gateway_app("Regulator").test_client(), path, "geo:1,1")
+    assert regulator.status_code == 403 and "Regulator" in regulator.json["detail"]
+    verdict = shop.get(f"/verify/{path}", headers={"Accept": "application/json"}).json
+    assert verdict["scans"]["count"] == 0

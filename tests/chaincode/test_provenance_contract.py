@@ -508,3 +508,37 @@ def test_destination_parties_in_every_cbv_spelling_and_the_senders_own_return(eg
     ]:
         rejected(eggs, L, "CaptureEvent", ship([EGG1], time="2026-01-05T13:00:00+01:00", to=bad),
                  code="INVALID_ARGUMENT", match=message)  # fmt: skip
+
+
+PARIS, VERSAILLES, LYON = "geo:48.8566,2.3522", "geo:48.8049,2.1204", "geo:45.764,4.8357"
+
+
+def test_a_serial_verified_in_two_places_custody_does_not_explain_is_a_suspected_clone(eggs):
+    first = ok(eggs, R, "RecordScan", EGG1, PARIS, role="verifier")
+    assert first["recorded"] and first["scan"]["explained"] == "first recorded scan" and not first["suspectedClone"]
+    assert eggs.stub.events[-1][0] == names.ITEM_SCANNED
+    nearby = ok(eggs, R, "RecordScan", EGG1, VERSAILLES, role="verifier")  # 18 km away: the same place
+    assert nearby["scan"]["explained"] == "same place as the previous scan" and not nearby["suspectedClone"]
+    far = ok(eggs, P, "RecordScan", EGG1, LYON)
+    assert far["scan"]["explained"] is None and far["suspectedClone"]
+    assert far["anomalies"] == [{"kind": "scan", "expected": VERSAILLES, "observed": LYON, "time": far["scan"]["time"],
+                                 "previousTime": nearby["scan"]["time"], "txId": far["scan"]["txId"]}]
+    assert ok(eggs, "", "Verify", EGG1)["scans"]["count"] == 3
+    # After custody moved the egg (it was packed and shipped), a scan elsewhere is explained.
+    ok(eggs, P, "CaptureEvent", pack(CASE, [EGG2]))
+    moved = ok(eggs, R, "RecordScan", EGG2, PARIS, role="verifier")
+    ok(eggs, P, "CaptureEvent", ship([CASE]))
+    assert ok(eggs, R, "RecordScan", EGG2, LYON, role="verifier")["scan"]["explained"] == "custody changed since the previous scan"
+    assert not moved["suspectedClone"]
+
+
+def test_scans_are_refused_with_nothing_written_for_bad_places_and_read_only_callers(eggs):
+    rejected(eggs, REG, "RecordScan", EGG1, PARIS, code="FORBIDDEN", match="Regulator")
+    rejected(eggs, R, "RecordScan", EGG1, PARIS, role="auditor", code="FORBIDDEN", match="role=auditor")
+    rejected(eggs, R, "RecordScan", EGG1, "geo:91,2", code="INVALID_ARGUMENT", match="outside latitude")
+    rejected(eggs, R, "RecordScan", EGG1, "the shop", code="INVALID_ARGUMENT", match="geo URI")
+    rejected(eggs, R, "CaptureEvent", commission([sgtin("9")]), role="verifier", code="FORBIDDEN",
+             match="verification scans and nothing else")  # fmt: skip
+    before = dict(eggs.stub.state)
+    unknown = ok(eggs, R, "RecordScan", sgtin("404"), PARIS, role="verifier")
+    assert unknown["genuine"] is False and unknown["recorded"] is False and eggs.stub.state == before

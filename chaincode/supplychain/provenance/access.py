@@ -5,7 +5,9 @@
   after it was shipped. A shipment whose destinationList names members is received only by
   one of them.
 - The Regulator writes nothing but recalls; a lot's producer may recall it too.
-- An identity whose certificate carries ``role=auditor`` reads but never writes.
+- An identity whose certificate carries ``role=auditor`` reads but never writes; ``role=verifier``
+  (a gateway's public scanner) reads and records verification scans, nothing else. Any other member
+  identity but the Regulator's may record scans too.
 
 Members appear in EPCIS events as parties ``urn:supplychain:org:<MSP ID>`` (for example
 ``urn:supplychain:org:RetailerMSP``), the source or destination of type ``owning_party`` or
@@ -31,6 +33,7 @@ from ..errors import Forbidden
 PRODUCER_MSP = "ProducerMSP"
 REGULATOR_MSP = "RegulatorMSP"
 READ_ONLY_ROLES = frozenset({"auditor"})
+SCAN_ONLY_ROLES = frozenset({"verifier"})
 
 # Fabric CA writes certificate attributes as JSON ({"attrs": {...}}) in this X.509 extension.
 _ATTRS_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")
@@ -46,7 +49,7 @@ class Caller:
 
     @property
     def can_write(self) -> bool:
-        return self.msp != REGULATOR_MSP and self.role not in READ_ONLY_ROLES
+        return self.msp != REGULATOR_MSP and self.role not in READ_ONLY_ROLES | SCAN_ONLY_ROLES
 
 
 def certificate_attributes(cert: bytes) -> dict:
@@ -84,6 +87,16 @@ def require_writer(who: Caller) -> None:
         raise Forbidden("the Regulator writes nothing but recalls")
     if who.role in READ_ONLY_ROLES:
         raise Forbidden(f"identities with role={who.role} read but do not write")
+    if who.role in SCAN_ONLY_ROLES:
+        raise Forbidden(f"identities with role={who.role} record verification scans and nothing else")
+
+
+def require_scanner(who: Caller) -> None:
+    """Recording a verification scan: any member identity but the Regulator's and read-only roles."""
+    if who.msp == REGULATOR_MSP:
+        raise Forbidden("the Regulator writes nothing but recalls; scans are recorded through another member")
+    if who.role in READ_ONLY_ROLES:
+        raise Forbidden(f"identities with role={who.role} read but do not write")
 
 
 def require_producer(who: Caller, what: str) -> None:
@@ -112,7 +125,7 @@ def require_custodian(who: Caller, record: dict, receiving: bool) -> None:
 
 def require_can_recall(who: Caller, lot: dict) -> None:
     """A recall is ordered by the Regulator or by the lot's producer."""
-    if who.role in READ_ONLY_ROLES:
-        raise Forbidden(f"identities with role={who.role} read but do not write")
+    if who.role in READ_ONLY_ROLES | SCAN_ONLY_ROLES:
+        raise Forbidden(f"identities with role={who.role} do not recall")
     if who.msp not in (REGULATOR_MSP, lot["producer"]):
         raise Forbidden(f"only {lot['producer']} (the lot's producer) or {REGULATOR_MSP} recall {lot['id']}")

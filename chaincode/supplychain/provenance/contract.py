@@ -13,9 +13,10 @@ from . import access, names, queries
 from .capture import capture, identify
 from .events import describe, parse_document, parse_event, validate_event
 from .identifiers import parse_gtin
-from .ledger import DECLARATION, EVENT, HASH, HISTORY, PRODUCT, Ledger, canonical, parse_page_size, tx_time
+from .ledger import DECLARATION, EVENT, HASH, HISTORY, OBJECT, PRODUCT, Ledger, canonical, parse_page_size, tx_time
 from .products import parse_product_class
 from .recall import recall
+from .scans import parse_place, record_scan
 
 
 def _emit(ctx: TransactionContext, name: str, payload: dict) -> str:
@@ -142,6 +143,26 @@ class ProvenanceContract(Contract):
     async def Verify(self, ctx: TransactionContext, code: str) -> str:
         """Consumer check of an EPC URN or Digital Link: genuine, origin, custodian, recalled, clone suspicion."""
         return canonical(await queries.verify(Ledger(ctx), code))
+
+    async def RecordScan(self, ctx: TransactionContext, code: str, place: str) -> str:
+        """Record that ``code`` was verified at ``place`` and answer as Verify does, clone suspicion included.
+
+        ``place`` is ``geo:<lat>,<lon>`` or a location URN (see ``scans``). A code that was never
+        commissioned records nothing (``"recorded": false``). Emits ``ItemScanned``.
+        """
+        who = access.caller(ctx)
+        access.require_scanner(who)
+        place = parse_place(place)
+        ledger = Ledger(ctx)
+        result = await queries.verify(ledger, code)
+        if not result["genuine"]:
+            return canonical({**result, "recorded": False})
+        record = await ledger.get(OBJECT, result["id"])
+        scan = await record_scan(ledger, record, place, who.msp, tx_time(ctx), ctx.get_stub().get_txid())
+        result = await queries.verify(ledger, code)  # sees the scan just buffered
+        await ledger.flush()
+        _emit(ctx, names.ITEM_SCANNED, {"id": result["id"], "scan": scan, "suspectedClone": result["suspectedClone"]})
+        return canonical({**result, "recorded": True, "scan": scan})
 
     async def Recall(self, ctx: TransactionContext, lot: str, reason: str) -> str:
         """Recall a lot and everything made from it (the lot's producer or the Regulator)."""

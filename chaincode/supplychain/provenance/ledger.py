@@ -29,6 +29,8 @@ CONTAINS = "prov.contains"  # (parent, child) -> ""
 LOT_ITEMS = "prov.lotitems"  # (lot, item) -> ""
 MADE_INTO = "prov.madeinto"  # (input, output) -> ""
 MADE_FROM = "prov.madefrom"  # (output, input) -> ""
+SCANS = "prov.scans"  # (object, time#tx) -> verification scan
+SCAN_STATE = "prov.scanstate"  # object -> scan count, last scan, scan anomalies
 
 
 def parse_object(text: str, what: str) -> dict:

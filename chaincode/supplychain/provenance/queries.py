@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import NotFound
 from . import identifiers as ids
-from .ledger import CONTAINS, LOT_ITEMS, MADE_FROM, MADE_INTO, OBJECT, PRODUCT, READINGS, Ledger
+from .ledger import CONTAINS, LOT_ITEMS, MADE_FROM, MADE_INTO, OBJECT, PRODUCT, READINGS, SCAN_STATE, Ledger
 
 # Trace bounds, measured with bench/provenance_bench.py (see bench/README.md). A trace is one evaluate, so it must
 # answer well inside the gateway app's 5 s evaluate deadline (the peer's own limits are 30 s). Each object read costs
@@ -171,10 +171,13 @@ async def verify(ledger: Ledger, code: str) -> dict:
     lot = await ledger.get(OBJECT, record["lot"]) if record.get("lot") and record["lot"] != record["id"] else None
     recall = record.get("recalled") or (lot or {}).get("recalled")
     product = await ledger.get(PRODUCT, record["gtin"]) if record.get("gtin") else None
+    scans = await ledger.get(SCAN_STATE, record["id"]) or {"count": 0, "last": None, "anomalies": []}
+    anomalies = [{"kind": "custody", **a} for a in record["anomalies"]] + scans["anomalies"]
     return {
         "id": record["id"], "genuine": True, "product": product["name"] if product else None,
         "producer": record["producer"], "origin": (lot or record)["origin"], "lot": record.get("lot"),
         "custodian": record["custodian"], "location": record["location"], "disposition": record["disposition"],
         "inTransit": record["inTransit"], "recalled": recall is not None, "recall": recall,
-        "suspectedClone": bool(record["anomalies"]), "anomalies": record["anomalies"],
+        "suspectedClone": bool(anomalies), "anomalies": anomalies,
+        "scans": {"count": scans["count"], "last": scans["last"]},
     }  # fmt: skip
