@@ -32,13 +32,20 @@ def gateway_app(fabric_network, gateway_instance):
 
     def make(org: str = "Producer"):
         if org not in apps:
+            # Partners are the live gateway processes (``live_gateways``) of the same instance folder.
+            partners = launcher.gateways(gateway_instance, fabric_network.home, _gateway_base_port())[0].config()
             apps[org] = create_app({"ORG": org, "NETWORK_HOME": str(fabric_network.home), "TESTING": True,
-                                    "INSTANCE_PATH": str(gateway_instance), "WTF_CSRF_ENABLED": False})  # fmt: skip
+                                    "INSTANCE_PATH": str(gateway_instance), "WTF_CSRF_ENABLED": False,
+                                    "PARTNER_GATEWAYS": partners["PARTNER_GATEWAYS"]})  # fmt: skip
         return apps[org]
 
     yield make
     for app in apps.values():
         app.extensions["gateways"].close()
+
+
+def _gateway_base_port() -> int:
+    return int(os.environ.get("TEST_GATEWAY_BASE_PORT", "27500"))
 
 
 def unique(prefix: str) -> str:
@@ -100,8 +107,7 @@ def api(gateway_app, new_user):
 @pytest.fixture(scope="session")
 def live_gateways(fabric_network, gateway_instance):
     """The four gateway processes, started as ``python -m app up`` starts them; stopped at the end."""
-    base = int(os.environ.get("TEST_GATEWAY_BASE_PORT", "27500"))
-    procs = launcher.gateways(gateway_instance, fabric_network.home, base)
+    procs = launcher.gateways(gateway_instance, fabric_network.home, _gateway_base_port())
     try:
         for gateway in procs:
             launcher.up(gateway)

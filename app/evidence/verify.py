@@ -437,7 +437,7 @@ def _signature_values(check: Check, tx: blocks.Transaction, record: dict, signat
     check.require(args[1] == record.get("id") and args[2] == str(record.get("version")),
                   f"it signs {args[1]} version {args[2]}, not {record.get('id')} version {record.get('version')}")
     try:
-        sent = base64.b64decode(args[3], validate=True)
+        sent = _lenient_b64(args[3])  # as the contract reads it: standard or URL-safe, padding optional
         kept = base64.b64decode(str(signature.get("signature")), validate=True)
     except ValueError:
         sent, kept = b"", b""
@@ -449,6 +449,11 @@ def _signature_values(check: Check, tx: blocks.Transaction, record: dict, signat
                   "the signer's certificate it carries differs from the recorded one")  # fmt: skip
     check.require(tx.creator.msp_id == signature.get("msp"), f"it was submitted by {tx.creator.msp_id}, the signer "
                   f"belongs to {signature.get('msp')}")  # fmt: skip
+
+
+def _lenient_b64(text: str) -> bytes:
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
 
 
 def _response(tx: blocks.Transaction) -> dict:
