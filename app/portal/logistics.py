@@ -148,15 +148,11 @@ def document(document_id: str, version: int):
     ledger = _ledger()
     record = ledger.document(document_id, version)
     shipment = ledger.shipment(record["shipment"])
-    versions = sorted((d for d in _versions(ledger.documents(record["shipment"])) if d["id"] == document_id),
-                      key=lambda d: d["version"])  # fmt: skip
+    listed = ledger.documents(record["shipment"])["documents"]
+    versions = sorted((d for d in listed if d["id"] == document_id), key=lambda d: d["version"])
     turn = _my_turn(record, _msp()) if record["status"] == "awaiting_signatures" else None
     return render_template("portal/document.html", document=record, shipment=shipment, versions=versions, turn=turn,
                            conditions=CONDITIONS, msp=_msp())  # fmt: skip
-
-
-def _versions(listed) -> list[dict]:
-    return listed.get("documents", []) if isinstance(listed, dict) else listed
 
 
 @bp.get("/documents/<document_id>")
