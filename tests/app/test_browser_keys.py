@@ -181,3 +181,35 @@ def _pending_rows(client) -> list[dict]:
         rows = get_db().execute("SELECT id, stage FROM offline_transaction WHERE user_id = ? ORDER BY created_at",
                                 (client.user.id,)).fetchall()  # fmt: skip
     return [dict(r) for r in rows]
+
+
+def test_shipment_writes_signed_in_the_browser_are_endorsed_by_the_shipments_organisations(api):
+    from tests.app.shipping import new_shipment, pdf, sign, upload
+
+    shipment = new_shipment(api)
+    carrier = api("Logistics", "operator", fresh=True)
+    holder = BrowserKeyHolder()
+    key = certify(carrier, holder)
+    picked = sign_offline(carrier, holder, key["keyId"], "RecordMilestone", {
+        "shipment": shipment["id"],
+        "milestone": {"type": "picked_up", "location": {"name": "Farm gate", "geo": {"lat": 52.1, "lon": 5.1}},
+                      "readings": [{"type": "temperature", "value": 4.5}]},
+    })  # fmt: skip
+    assert picked.status_code == 200, picked.json
+    assert picked.json["result"]["status"] == "picked_up"
+    assert picked.json["result"]["milestone"]["enrollmentId"] == carrier.user.enrollment_id
+
+    note = upload(api("Producer"), shipment["id"], pdf(shipment["id"])).json
+    assert sign(api("Producer"), note).status_code == 201
+    payload = carrier.get(f"/api/v1/documents/{note['id']}/versions/1/signing-payload",
+                          query_string={"statement": '{"remarks": "sealed"}'}).json["payload"]  # fmt: skip
+    forged = base64.b64encode(BrowserKeyHolder().sign(payload.encode())).decode()  # not the creator's key
+    refused = sign_offline(carrier, holder, key["keyId"], "SignDocument", {
+        "document": note["id"], "version": 1, "signature": forged, "statement": {"remarks": "sealed"}})  # fmt: skip
+    assert refused.status_code == 400 and refused.json["code"] == "INVALID_SIGNATURE", refused.json
+    signature = base64.b64encode(holder.sign(payload.encode())).decode()
+    signed = sign_offline(carrier, holder, key["keyId"], "SignDocument", {
+        "document": note["id"], "version": 1, "signature": signature, "statement": {"remarks": "sealed"}})  # fmt: skip
+    assert signed.status_code == 200, signed.json
+    recorded = signed.json["result"]["signatures"][-1]
+    assert recorded["party"] == "carrier" and recorded["certificate"] == key["certificate"]
