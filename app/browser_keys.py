@@ -132,7 +132,8 @@ def certificate_request(enrollment_id: str, spki_der: bytes, signature: bytes) -
         "signature": der,
     })  # fmt: skip
     parsed = x509.load_der_x509_csr(request.dump())
-    assert parsed.is_signature_valid, "the assembled request must verify like the signature did"
+    if not parsed.is_signature_valid:  # the signature verified over the info: only a faulty assembly gets here
+        raise SigningRefused("INVALID_SIGNATURE", "the assembled certificate request does not verify")
     return parsed.public_bytes(serialization.Encoding.PEM)
 
 

@@ -78,7 +78,7 @@ def _place(name: str, lat, lon) -> dict:
     return place
 
 
-def _both_or_neither(form, first, second, what: str) -> None:
+def _both_or_neither(first, second, what: str) -> None:
     if (first.data is None) != (second.data is None):
         raise ValidationError(f"give both {what} or neither")
 
@@ -99,13 +99,13 @@ class ShipmentForm(FlaskForm):
     temp_max = FloatField("Temperature max (°C)", validators=[Optional(), NumberRange(-90, 100)])
 
     def validate_origin_lon(self, field):
-        _both_or_neither(self, self.origin_lat, field, "coordinates of the origin")
+        _both_or_neither(self.origin_lat, field, "coordinates of the origin")
 
     def validate_destination_lon(self, field):
-        _both_or_neither(self, self.destination_lat, field, "coordinates of the destination")
+        _both_or_neither(self.destination_lat, field, "coordinates of the destination")
 
     def validate_temp_max(self, field):
-        _both_or_neither(self, self.temp_min, field, "temperature bounds")
+        _both_or_neither(self.temp_min, field, "temperature bounds")
         if field.data is not None and self.temp_min.data > field.data:
             raise ValidationError("max is below min")
 
@@ -131,7 +131,7 @@ class MilestoneForm(FlaskForm):
                                  validators=[Optional()])  # fmt: skip
 
     def validate_lon(self, field):
-        _both_or_neither(self, self.lat, field, "coordinates")
+        _both_or_neither(self.lat, field, "coordinates")
 
     def validate_temperatures(self, field):
         self.readings()

@@ -181,8 +181,10 @@ def statement_from(form) -> dict:
     if form.get("condition"):
         statement["condition"] = form["condition"]
     received = []
-    for key in sorted(k for k in form if k.startswith("received-")):
-        unit, quantity = form.get(f"unit-{key.removeprefix('received-')}", ""), form[key].strip()
+    indexes = sorted(int(k.removeprefix("received-")) for k in form if k.removeprefix("received-").isdigit()
+                     and k.startswith("received-"))  # fmt: skip
+    for index in indexes:
+        unit, quantity = form.get(f"unit-{index}", ""), form[f"received-{index}"].strip()
         if unit and quantity != "":
             received.append({"id": unit, "quantity": int(quantity) if quantity.lstrip("-").isdigit() else quantity})
     if received:
