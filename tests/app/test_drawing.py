@@ -41,7 +41,7 @@ def test_the_map_places_north_up_and_west_left_with_every_stop_that_has_coordina
     ]))  # fmt: skip
     stops = markers(svg)
     assert [s[0] for s in stops] == ["origin", "milestone", "exception", "destination"]
-    (_, ox, oy), _, (_, ex, ey), (_, dx, dy) = stops
+    (_, ox, oy), _, (_, _, ey), (_, dx, dy) = stops
     assert oy < ey < dy  # north is up
     assert dx < ox  # the store is west of the farm
     assert 0 < min(ox, dx) and max(ox, dx) < drawing.MAP_W and 0 < oy and dy < drawing.MAP_H
