@@ -4,9 +4,8 @@
   ``VALIDATION_PARAMETER`` constant but has no call to read or write it, so key-level
   (state-based) endorsement policies are set here, as the Go shim's ``SetStateValidationParameter``
   does.
-- Chaincode-to-chaincode calls: the library sends a bare ``ChaincodeInput`` where the peer expects a
-  ``ChaincodeSpec`` and reads the answer as a ``Response`` where the peer sends a ``ChaincodeMessage``
-  wrapping it, so its ``invoke_chaincode`` cannot work; :func:`invoke_chaincode` speaks the peer's format.
+- Key-level policies as Fabric's validator reads them: a serialised ``SignaturePolicyEnvelope``
+  (:func:`all_peers_policy`), which the Go shim's ``statebased`` package also writes.
 - The library resolves every reply, ``ERROR`` included, as a success; these calls raise :class:`PeerError`.
 
 Each call goes through the handler's per-transaction message queue, as the library's own calls do,
@@ -20,7 +19,7 @@ import asyncio
 from fabric_chaincode_python.fabric_shim.msg_queue_handler import QueueMessage
 from fabric_protos.common import policies_pb2
 from fabric_protos.msp import msp_principal_pb2
-from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_response_pb2
+from fabric_protos.peer import chaincode_shim_pb2
 
 VALIDATION_PARAMETER = "VALIDATION_PARAMETER"
 _Message = chaincode_shim_pb2.ChaincodeMessage
@@ -87,9 +86,10 @@ def all_peers_policy(msp_ids: list[str]) -> bytes:
     principals = [
         msp_principal_pb2.MSPPrincipal(
             principal_classification=msp_principal_pb2.MSPPrincipal.ROLE,
-            principal=msp_principal_pb2.MSPRole(msp_identifier=msp, role=msp_principal_pb2.MSPRole.PEER)
-            .SerializeToString(),
-        )  # fmt: skip
+            principal=msp_principal_pb2.MSPRole(
+                msp_identifier=msp, role=msp_principal_pb2.MSPRole.PEER
+            ).SerializeToString(),
+        )
         for msp in orgs
     ]
     rule = policies_pb2.SignaturePolicy(
@@ -108,16 +108,3 @@ def policy_organizations(policy: bytes) -> list[str]:
         if principal.principal_classification == msp_principal_pb2.MSPPrincipal.ROLE:
             found.append(msp_principal_pb2.MSPRole.FromString(principal.principal).msp_identifier)
     return found
-
-
-async def invoke_chaincode(stub, name: str, args: list[bytes | str]) -> proposal_response_pb2.Response:
-    """Call chaincode ``name`` on this channel within this transaction; its ``Response`` (any status)."""
-    spec = chaincode_pb2.ChaincodeSpec(
-        chaincode_id=chaincode_pb2.ChaincodeID(name=name),
-        input=chaincode_pb2.ChaincodeInput(args=[a.encode() if isinstance(a, str) else a for a in args]),
-    )
-    answer = await _ask_peer(stub, _Message.INVOKE_CHAINCODE, spec.SerializeToString(), f"InvokeChaincode {name}")
-    inner = _Message.FromString(answer.payload)
-    if inner.type != _Message.COMPLETED:
-        raise PeerError(f"InvokeChaincode {name} failed: {inner.payload.decode(errors='replace')}")
-    return proposal_response_pb2.Response.FromString(inner.payload)

@@ -13,6 +13,7 @@ import hashlib
 
 from fabric_chaincode_python.fabric_contract_api import Contract, TransactionContext
 
+from .. import stubext
 from ..errors import Conflict, Forbidden, InvalidSignature, LimitExceeded, NotFound
 from ..provenance import access
 from ..provenance.ledger import canonical, parse_object, parse_page_size, tx_time
@@ -334,10 +335,16 @@ class LogisticsContract(Contract):
         return canonical({"documents": found, "bookmark": next_bookmark})
 
     async def GetShipment(self, ctx: TransactionContext, shipment_id: str) -> str:
-        """A shipment with ``milestones`` (the list) and ``documents`` (the latest version of each kind)."""
+        """A shipment with ``milestones`` (the list) and ``documents`` (the latest version of each kind).
+
+        ``endorsementPolicy`` lists the organisations of the key-level policy the ledger holds for the
+        shipment (read back from the key's metadata): a peer of each must endorse every write of it.
+        """
         who = access.caller(ctx)
         ledger = LogisticsLedger(ctx)
         shipment = await _readable_shipment(ledger, who, shipment_id)
+        policy = await stubext.get_validation_parameter(ctx.get_stub(), ledger.key(SHIPMENT, shipment["id"]))
+        shipment["endorsementPolicy"] = stubext.policy_organizations(policy) if policy else None
         milestones = await ledger.scan(MILESTONE, [shipment["id"]], MAX_MILESTONES)
         latest = [await _version(ledger, shipment, kind, None) for kind in docs.KINDS if kind in shipment["documents"]]
         return canonical({**shipment, "milestones": [m for _, m in milestones], "documents": latest})

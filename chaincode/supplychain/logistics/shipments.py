@@ -144,7 +144,12 @@ def parse_shipment(doc: dict) -> dict:
     units = doc.get("units")
     if not isinstance(units, list) or not 1 <= len(units) <= MAX_UNITS:
         raise InvalidArgument(f"units must be a list of 1 to {MAX_UNITS} SSCC or SGTIN identifiers")
-    keys = [ids.parse(u, UNIT_KINDS, "units entry").key for u in units]
+    keys = []
+    for index, unit in enumerate(units):
+        try:
+            keys.append(ids.parse(unit, UNIT_KINDS, "unit").key)
+        except InvalidArgument as err:
+            raise err.within(f"units[{index}]") from None
     if len(set(keys)) != len(keys):
         raise InvalidArgument("units lists the same unit twice")
     shipment["units"] = list(units)

@@ -12,7 +12,7 @@ certificate signed by that same key was issued by a CA of that organisation as t
 defines it. The CA key is recovered from the creator certificate's own ECDSA signature (at most four
 candidate keys; a forgery would have to verify under one of them without its private key). This stands in
 for reading the MSP configuration through ``cscc GetChannelConfig``, which Fabric refuses to chaincode
-callers (see ``channel_ca`` in the package docstring).
+callers (see the package docstring).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import binascii
 import datetime
 import hashlib
 import json
+from collections.abc import Iterator
 
 import ecdsa
 from cryptography import x509
@@ -151,27 +152,27 @@ def check_end_entity(certificate: x509.Certificate) -> None:
                         "documents are signed by client or admin identities")  # fmt: skip
 
 
-def _issuer_keys(certificate: x509.Certificate) -> list[ec.EllipticCurvePublicKey]:
+def _issuer_keys(certificate: x509.Certificate) -> Iterator[ec.EllipticCurvePublicKey]:
     """The public keys that may have made ``certificate``'s ECDSA signature (its issuer's is one of them).
 
     python-ecdsa does the public key recovery (SEC 1 section 4.1.6), which ``cryptography`` does not offer.
+    P-256 first (Fabric CA's default); the keys come lazily, so a caller that finds its key stops early.
     """
     algorithm = certificate.signature_hash_algorithm
     if not isinstance(algorithm, (hashes.SHA256, hashes.SHA384, hashes.SHA512)):
-        return []
+        return
     hashfunc = getattr(hashlib, algorithm.name)
     digest = hashfunc(certificate.tbs_certificate_bytes).digest()
-    found = []
     for curve, crypto_curve in ((ecdsa.NIST256p, ec.SECP256R1()), (ecdsa.NIST384p, ec.SECP384R1())):
         try:
             keys = ecdsa.VerifyingKey.from_public_key_recovery_with_digest(
                 certificate.signature, digest, curve, hashfunc=hashfunc, sigdecode=ecdsa.util.sigdecode_der,
                 allow_truncate=True,
             )
-        except Exception:  # not a signature on this curve (python-ecdsa raises several types)
+        except Exception:  # noqa: BLE001, S112 - not a signature on this curve; python-ecdsa raises several types
             continue
-        found += [ec.EllipticCurvePublicKey.from_encoded_point(crypto_curve, k.to_string("uncompressed")) for k in keys]
-    return found
+        for key in keys:
+            yield ec.EllipticCurvePublicKey.from_encoded_point(crypto_curve, key.to_string("uncompressed"))
 
 
 def _signed_by(certificate: x509.Certificate, key: ec.EllipticCurvePublicKey) -> bool:
