@@ -141,7 +141,7 @@ def test_the_carrier_finds_the_note_in_its_inbox_and_signs_with_its_browser_key(
     page.fill("remarks", "pallet sealed, 2 cases")
     kind, text = sign_in_browser(page)
     assert kind == "success", text
-    page.wait.until(lambda d: len(signatures(page)) == 2)
+    page.navigation.until(lambda d: len(signatures(page)) == 2)  # the page reloads
     assert signatures(page) == [("shipper", "ProducerMSP"), ("carrier", "LogisticsMSP")]
     assert "pallet sealed, 2 cases" in page.text("#signatures")
 
@@ -215,7 +215,7 @@ def test_the_consignee_signs_the_note_and_the_proof_of_delivery_with_its_receive
     retailer.fill("remarks", "one carton crushed")
     kind, text = sign_in_browser(retailer)
     assert kind == "success", text
-    retailer.wait.until(lambda d: retailer.text("#document-status") == "signed")
+    retailer.navigation.until(lambda d: retailer.text("#document-status") == "signed")  # the page reloads
     statement = retailer.text("#signatures tr[data-party='consignee'] .statement")
     assert statement == f"condition: damaged; received 1 × {case}; one carton crushed"
     retailer.open(f"/portal/shipments/{SHIPMENT}")
