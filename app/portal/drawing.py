@@ -210,8 +210,8 @@ def route_map(shipment: dict) -> Markup | None:
     colours = {"origin": "#2e7d32", "destination": "#6a1b9a", "milestone": "#2962ff", "exception": "#d50000"}
     placed: list[tuple[float, float]] = []
     for kind, label, lat, lon in stops:
-        # Stops at (nearly) the same place share a marker position: their labels stack downwards.
-        below = sum(1 for px, py in placed if abs(px - x(lon)) < 8 and abs(py - y(lat)) < 8) * 12
+        # Labels of stops close to an earlier one (same row, a label's width apart) stack downwards.
+        below = sum(1 for px, py in placed if abs(px - x(lon)) < 60 and abs(py - y(lat)) < 12) * 12
         placed.append((x(lon), y(lat)))
         shape = (f'<rect x="{x(lon) - 6:.1f}" y="{y(lat) - 6:.1f}" width="12" height="12"' if kind in ("origin",
                  "destination") else f'<circle cx="{x(lon):.1f}" cy="{y(lat):.1f}" r="6"')  # fmt: skip

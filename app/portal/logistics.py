@@ -8,12 +8,18 @@ signs the payload, the proposal and the transaction; the gateway never holds tha
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..api.logistics import _content_response, _fetch_from_partner  # one way to serve a document's checked bytes
 from ..auth import logistics_for
 from ..documents import DocumentRejected, DocumentStore, inspect
+from ..evidence import bundle as evidence
 from ..ledger import LedgerError
 from . import bp, drawing
 from .forms import DocumentForm, MilestoneForm, ShipmentForm
@@ -37,6 +43,13 @@ def _refused(err: LedgerError, what: str) -> None:
 def document_url(record: dict) -> str:
     """The portal page of a document version."""
     return url_for("portal.document", document_id=record["id"], version=record["version"])
+
+
+@bp.app_template_filter("fingerprint")
+def fingerprint(certificate_pem: str) -> str:
+    """The SHA-256 fingerprint of a PEM certificate (its DER), as hex: which key signed, at a glance."""
+    der = x509.load_pem_x509_certificate(certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
+    return hashlib.sha256(der).hexdigest()
 
 
 @bp.route("/shipments", methods=["GET", "POST"])
@@ -171,6 +184,22 @@ def document_content(document_id: str, version: int):
     if data is None:
         data = _fetch_from_partner(record)
     return _content_response(record, data)
+
+
+@bp.get("/documents/<document_id>/versions/<int:version>/evidence")
+@login_required
+def document_evidence(document_id: str, version: int):
+    """The evidence bundle of a version, to check offline with ``python -m app.evidence.verify``."""
+    ledger = _ledger()
+    record = ledger.document(document_id, version)
+    data = DocumentStore(current_app.config["DOCUMENTS_PATH"]).get(record["sha256"]) or _fetch_from_partner(record)
+    config = current_app.config
+    body = evidence.build(ledger, record, data, generated_by=_msp(), channel=config["CHANNEL"],
+                          chaincode=config["CHAINCODE"])  # fmt: skip
+    response = current_app.response_class(json.dumps(body, indent=1), mimetype="application/json")
+    name = f"{record['id'].replace(':', '-')}-v{record['version']}-evidence.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def statement_from(form) -> dict:

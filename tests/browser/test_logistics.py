@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from app.evidence.verify import verify
 from tests.app.shipping import packed_case, pdf
 from tests.browser.conftest import posted
 
@@ -67,10 +68,14 @@ def case(api):
 
 
 def status_of(page, form: str = "sign-form") -> tuple[str, str]:
-    css = f"#{form} .signing-status"
-    page.wait.until(lambda d: {"success", "error"} & set(page.find(css).get_attribute("class").split()))
-    element = page.find(css)
-    return ("success" if "success" in element.get_attribute("class") else "error"), element.text
+    """Wait until the form's signing ends: (success|error, text). A success reloads the page soon after."""
+
+    def ended(_driver):
+        element = page.driver.find_element("css selector", f"#{form} .signing-status")
+        kinds = {"success", "error"} & set(element.get_attribute("class").split())
+        return (kinds.pop(), element.text) if kinds else False
+
+    return page.navigation.until(ended)
 
 
 def signatures(page) -> list[tuple[str, str]]:
@@ -224,13 +229,28 @@ def test_the_consignee_signs_the_note_and_the_proof_of_delivery_with_its_receive
         f"{SHIPMENT}:consignment_note", f"{SHIPMENT}:proof_of_delivery"]  # fmt: skip
 
 
-def test_the_document_content_is_served_checked_against_its_anchored_hash(parties, consignment, browser):
+def test_the_content_and_an_evidence_bundle_the_offline_verifier_accepts_are_one_click_away(
+    parties, consignment, browser, fabric_network
+):
     retailer = parties["Retailer"].page()
     retailer.open(f"/portal/documents/{SHIPMENT}:consignment_note")
-    href = retailer.find("#content").get_attribute("href")
-    status, body = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])));", href)  # fmt: skip
+
+    def fetched(css: str) -> tuple[int, str]:
+        href = retailer.find(css).get_attribute("href")
+        return browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])));", href)  # fmt: skip
+
+    status, body = fetched("#content")
     assert (
         status == 200 and body == pdf(SHIPMENT).decode()
     )  # the Producer anchored it; the Retailer's gateway fetched it
+    status, body = fetched("#evidence")
+    assert status == 200, body
+    bundle = json.loads(body)
+    roots = [x509.load_pem_x509_certificate(fabric_network.layout.ca_cert(fabric_network.topology.org(org)).read_bytes())
+             for org in ("Producer", "Logistics", "Retailer")]  # fmt: skip
+    report = verify(bundle, roots)
+    assert report.passed, report.text()  # the carrier's browser key chains to the Logistics CA like any other
+    fingerprints = [td.text for td in retailer.all("#signatures code.fingerprint")]
+    assert len(set(fingerprints)) == 3
