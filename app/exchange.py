@@ -15,8 +15,8 @@ The serving gateway answers only if, in this order (else a problem with the code
 2. its timestamp is within ``EXCHANGE_MAX_AGE_SECONDS`` of now (403 ``EXCHANGE_REQUEST_EXPIRED``);
 3. its transaction ID was never presented before (403 ``EXCHANGE_REQUEST_REPLAYED``): a copied header is useless;
 4. its own peer evaluates it: the peer checks the signature and the signer's certificate against the channel's
-   MSPs, and the contract lets only a party of the shipment or the Regulator read the document (403 ``FORBIDDEN``
-   otherwise, as the contract says);
+   MSPs (403 ``EXCHANGE_REQUEST_REFUSED`` if it refuses the proposal), and the contract lets only a party of the
+   shipment or the Regulator read the document (403 ``FORBIDDEN`` otherwise, as the contract says);
 5. it holds bytes that hash to the SHA-256 the ledger returned (404 ``DOCUMENT_BYTES_NOT_HERE``).
 
 The asking gateway checks the bytes against the hash its own ledger read gave before storing or serving them.

@@ -20,12 +20,16 @@ LEDGER_UNAVAILABLE     503     the peer, the other endorsers or the orderers cou
 
 Submits that commit as MVCC_READ_CONFLICT are endorsed again, up to ``retries`` times: the conflicting
 transaction changed what this one read, so a fresh endorsement sees the new state.
+A submit to named endorsers (a shipment's) that fails to reach them at endorsement is endorsed again up to twice,
+a second and then two apart: nothing was ordered yet, and a peer's view of the other organisations' peers fills in
+within seconds of a start.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass, field
 
 import grpc
@@ -34,10 +38,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from fabric_protos.gateway import gateway_pb2
 
-from .fabric import CommitError, Contract, Gateway, GatewayError, normalize_der_signature
+from .fabric import CommitError, Contract, EndorseError, Gateway, GatewayError, normalize_der_signature
 
 _STATUS = {"INVALID_ARGUMENT": 400, "INVALID_SIGNATURE": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
 _MVCC = "MVCC_READ_CONFLICT"
+_ENDORSER_RETRIES = 2
 CONTRACT = "logistics"
 
 
@@ -85,9 +90,18 @@ class _ContractLedger:
             raise _from_gateway_error(err) from None
 
     def _submit(self, name: str, *args: str, endorsers: list[str] | None = None):
-        for attempt in range(self._retries + 1):
+        attempt = unreachable = 0
+        while True:
             try:
                 return json.loads(self._contract.submit(name, arguments=args, endorsing_organizations=endorsers))
+            except EndorseError as err:
+                # Named endorsers the gateway peer cannot reach yet (its view of the other organisations' peers
+                # fills in within seconds of a start): nothing was ordered, so endorsing again is safe.
+                if endorsers and err.connection_error and unreachable < _ENDORSER_RETRIES:
+                    unreachable += 1
+                    time.sleep(unreachable)
+                    continue
+                raise _from_gateway_error(err) from None
             except GatewayError as err:
                 raise _from_gateway_error(err) from None
             except CommitError as err:
@@ -97,7 +111,7 @@ class _ContractLedger:
                 if attempt == self._retries:
                     raise LedgerError("CONFLICT", f"{_MVCC} persisted after {self._retries} retries: other "
                                       "transactions keep changing the same records", 409, err.transaction_id) from None
-        raise AssertionError("unreachable")
+                attempt += 1
 
 
 class ProvenanceLedger(_ContractLedger):

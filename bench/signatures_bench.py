@@ -89,7 +89,16 @@ def signer_users(admin: Api, org: str, count: int, tag: str) -> list[Api]:
     return signers
 
 
-def prepare(producer: Api, item_ref: str, run: int, signer: int, rounds: int) -> list[dict]:
+def wait_until_seen(carrier: Api, epc: str, seconds: float = 10) -> None:
+    """Wait until the carrier's peer, which endorses the shipment, has committed the block that recorded ``epc``."""
+    deadline = time.monotonic() + seconds
+    while carrier.session.get(f"{carrier.url}/api/v1/objects/{epc}", timeout=30).status_code == 404:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{epc} not seen by the carrier's peer after {seconds} s")
+        time.sleep(0.1)
+
+
+def prepare(producer: Api, carrier: Api, item_ref: str, run: int, signer: int, rounds: int) -> list[dict]:
     """``rounds`` shipments of fresh cases, each with the three documents; their version records."""
     records = []
     for r in range(rounds):
@@ -98,6 +107,7 @@ def prepare(producer: Api, item_ref: str, run: int, signer: int, rounds: int) ->
         case = epcis.sscc(serial + "1")
         doc = json.loads(epcis.document(epcis.commission(items, lot=f"B{serial}"), epcis.pack(case, items)))
         producer.post("/api/v1/capture", json=doc)
+        wait_until_seen(carrier, case)
         shipment = {"id": f"BENCH-{serial}", "shipper": "ProducerMSP", "carriers": ["LogisticsMSP"],
                     "consignee": "RetailerMSP", "origin": {"name": "Hillside Farm"},
                     "destination": {"name": "GreenGrocer DC"}, "units": [case]}  # fmt: skip
@@ -166,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     signers = {org: signer_users(admins[org], org, args.signers, tag) for _, org, _ in PHASES}
     t0 = time.perf_counter()
     with ThreadPoolExecutor(args.signers) as pool:
-        per_signer = list(pool.map(lambda i: prepare(signers["Producer"][i], story.item_ref, run, i, args.rounds),
-                                   range(args.signers)))  # fmt: skip
+        per_signer = list(pool.map(lambda i: prepare(signers["Producer"][i], signers["Logistics"][i], story.item_ref,
+                                                     run, i, args.rounds), range(args.signers)))  # fmt: skip
     console.log(f"prepared {sum(map(len, per_signer))} documents on {args.signers * args.rounds} shipments in "
                 f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
 

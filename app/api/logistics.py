@@ -188,7 +188,13 @@ def exchange_document_content(document_id, version):
     exchange.check_request(facts, document_id, version, channel=config["CHANNEL"], chaincode=config["CHAINCODE"],
                            now=now, max_age=config["EXCHANGE_MAX_AGE_SECONDS"])  # fmt: skip
     exchange.remember(get_db(), facts.tx_id, now, config["EXCHANGE_MAX_AGE_SECONDS"])
-    record = logistics_for(users.service_user(exchange.SERVICE_USER, "auditor")).evaluate_signed_request(raw)
+    try:
+        record = logistics_for(users.service_user(exchange.SERVICE_USER, "auditor")).evaluate_signed_request(raw)
+    except LedgerError as err:
+        if err.status not in (400, 502):  # the contract's refusals (403, 404) and an unreachable peer (503) as they are
+            raise
+        raise exchange.ExchangeError("EXCHANGE_REQUEST_REFUSED", "this organisation's peer refused the signed "
+                                     f"proposal: {err.message}", 403) from None  # fmt: skip
     data = _store().get(record["sha256"])
     if data is None:
         raise exchange.ExchangeError("DOCUMENT_BYTES_NOT_HERE", f"this gateway has no bytes of {document_id} "

@@ -14,7 +14,8 @@ per check and exits 0 if every check passed, 1 if any failed, 2 if the bundle ca
   channel's ordering organisations.
 - **anchor transaction** / **signature transaction i**: the cited transaction is in the cited block, marked VALID
   in the block's transaction filter, signed by its creator, endorsed by peers whose signatures verify, and carries
-  the anchored hash (or the recorded signature, by the recorded signer) for this document and version.
+  the anchored hash (or the recorded signature, by the recorded signer) for this document and version, in its
+  arguments and in the result the peers endorsed.
 
 Without ``--trust`` the organisations' CAs are those of the bundle's own configuration block, so the bundle is
 checked for consistency only; give the CA certificates obtained independently (each organisation's published root)
@@ -449,6 +450,8 @@ def _signature_values(check: Check, tx: blocks.Transaction, record: dict, signat
                   "the signer's certificate it carries differs from the recorded one")  # fmt: skip
     check.require(tx.creator.msp_id == signature.get("msp"), f"it was submitted by {tx.creator.msp_id}, the signer "
                   f"belongs to {signature.get('msp')}")  # fmt: skip
+    endorsed = [s for s in _response(tx).get("signatures") or [] if isinstance(s, dict) and s.get("txId") == tx.tx_id]
+    check.require(endorsed == [signature], "its endorsed result does not record the signature as the bundle does")
 
 
 def _lenient_b64(text: str) -> bytes:

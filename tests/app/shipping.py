@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
+import time
 import uuid
 
 from tests.app.story import Story
@@ -28,7 +28,20 @@ def packed_case(api) -> str:
     assert producer.post("/api/v1/products", story.product()).status_code == 201
     captured = producer.post("/api/v1/capture", Story.document(story.commission(), story.pack()))
     assert captured.status_code == 201, captured.json
+    wait_until_seen_by(api("Logistics"), story.case)
     return story.case
+
+
+def wait_until_seen_by(client, epc: str, seconds: float = 10) -> None:
+    """Wait until ``client``'s peer has committed the block that recorded ``epc``.
+
+    A submit returns once the submitter's own peer committed it; another organisation's peer, which endorses the
+    next transaction of the shipment, may still be a block behind (any answer but 404 means it has the object).
+    """
+    deadline = time.monotonic() + seconds
+    while client.get(f"/api/v1/objects/{epc}").status_code == 404:
+        assert time.monotonic() < deadline, f"{epc} not seen by {client.user.enrollment_id}'s peer"
+        time.sleep(0.1)
 
 
 def shipment_spec(unit: str, carriers=("LogisticsMSP",), consignee: str = "RetailerMSP") -> dict:
@@ -45,12 +58,25 @@ def new_shipment(api, **kw) -> dict:
     return created.json
 
 
+def multipart(fields: dict, data: bytes, filename: str, content_type: str) -> tuple[bytes, str]:
+    """A multipart/form-data body of ``fields`` and one ``file`` part, and its content type.
+
+    Built here rather than by Werkzeug's test client, which spools a large body to a temporary file it never
+    closes (a ResourceWarning, an error under this project's warning filter).
+    """
+    boundary = uuid.uuid4().hex
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                    for name, value in fields.items())  # fmt: skip
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+             f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def upload(client, shipment_id: str, data: bytes, kind: str = "consignment_note", content_type="application/pdf",
            key: str | None = None, **fields):  # fmt: skip
     """POST a document as multipart (``fields`` are more form fields); the response."""
-    form = {"kind": kind, "file": (io.BytesIO(data), f"{kind}.pdf", content_type), **fields}
-    return client.post(f"/api/v1/shipments/{shipment_id}/documents", data=form, content_type="multipart/form-data",
-                       key=key)  # fmt: skip
+    body, form_type = multipart({"kind": kind, **fields}, data, f"{kind}.pdf", content_type)
+    return client.post(f"/api/v1/shipments/{shipment_id}/documents", data=body, content_type=form_type, key=key)
 
 
 def sign(client, record: dict, statement: dict | None = None, **fields):
