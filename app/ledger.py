@@ -396,11 +396,18 @@ class OfflineTransactions:
 
     def endorse(self, proposal_bytes: bytes, signature: bytes) -> tuple[bytes, bytes]:
         """Endorse the signed proposal: the prepared transaction's bytes to keep and the message to sign next."""
-        try:
-            transaction = self._unsigned.new_signed_proposal(proposal_bytes, signature).endorse()
-        except GatewayError as err:
-            raise _from_gateway_error(err) from None
-        return transaction.bytes(), transaction.digest()
+        for unreachable in range(_ENDORSER_RETRIES + 1):
+            try:
+                transaction = self._unsigned.new_signed_proposal(proposal_bytes, signature).endorse()
+                return transaction.bytes(), transaction.digest()
+            except EndorseError as err:
+                # As in _submit: endorsers not reachable yet; the same signed proposal can be sent again.
+                if not err.connection_error or unreachable == _ENDORSER_RETRIES:
+                    raise _from_gateway_error(err) from None
+                time.sleep(unreachable + 1)
+            except GatewayError as err:
+                raise _from_gateway_error(err) from None
+        raise AssertionError("unreachable")
 
     def submit(self, transaction_bytes: bytes, signature: bytes) -> tuple[dict, int]:
         """Submit the signed transaction and wait for its commit: the transaction's result and its block number."""
