@@ -213,3 +213,29 @@ def test_shipment_writes_signed_in_the_browser_are_endorsed_by_the_shipments_org
     assert signed.status_code == 200, signed.json
     recorded = signed.json["result"]["signatures"][-1]
     assert recorded["party"] == "carrier" and recorded["certificate"] == key["certificate"]
+
+
+def test_the_portal_signing_calls_need_the_pages_csrf_token_and_a_writer(fabric_network, gateway_instance, new_user):
+    from app import create_app
+
+    app = create_app({"ORG": "Producer", "NETWORK_HOME": str(fabric_network.home), "TESTING": True,
+                      "INSTANCE_PATH": str(gateway_instance)})  # fmt: skip
+    try:
+        holder = BrowserKeyHolder()
+        body = {"publicKey": holder.spki_b64}
+        for role, expected in (("operator", 200), ("auditor", 403)):
+            user, _ = new_user("Producer", role)
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["_user_id"] = str(user.id)
+                session["_fresh"] = True
+            headers = {"Accept": "application/json"}
+            refused = client.post("/portal/signing/keys/request-info", json=body, headers=headers)
+            assert refused.status_code == 400 and "CSRF" in refused.json["detail"]
+            page = client.get("/portal/keys").get_data(as_text=True)
+            token = page.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
+            answered = client.post("/portal/signing/keys/request-info", json=body,
+                                   headers={**headers, "X-CSRFToken": token})  # fmt: skip
+            assert answered.status_code == expected, answered.json
+    finally:
+        app.extensions["gateways"].close()
