@@ -79,6 +79,15 @@ def test_an_upload_that_breaks_a_rule_is_refused_and_nothing_is_stored_or_anchor
     assert documents_of(api("Producer"), shipment["id"]) == []
 
 
+def test_a_document_the_ledger_refuses_to_anchor_is_not_stored(api, gateway_app, shipment):
+    data = pdf()
+    refused = upload(api("Regulator"), shipment["id"], data)  # the Regulator writes nothing but recalls
+    assert (refused.status_code, refused.json["code"]) == (403, "FORBIDDEN"), refused.json
+    assert not store_of(gateway_app("Regulator")).has(sha256(data))
+    assert not any(p.name.startswith(".staged-") for p in store_of(gateway_app("Regulator")).root.rglob("*"))
+    assert documents_of(api("Producer"), shipment["id"]) == []
+
+
 def test_an_upload_is_stored_by_hash_anchored_and_served_back(api, gateway_app, shipment):
     data = pdf()
     anchored = upload(api("Producer"), shipment["id"], data, sha256=sha256(data).upper())
