@@ -10,7 +10,10 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 
 from . import users
-from .ledger import LogisticsLedger, ProvenanceLedger
+from .ledger import LogisticsLedger, OfflineTransactions, ProvenanceLedger
+
+SUBMITTER = "offline-submitter"
+"""The organisation's service identity that submits browser-signed transactions and waits for their commit."""
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/v1/auth/tokens")
 login_manager = LoginManager()
@@ -48,6 +51,17 @@ def logistics_for(user: users.User) -> LogisticsLedger:
     """The logistics contract and the channel's blocks, signing as ``user``."""
     return LogisticsLedger(_gateway(user), current_app.config["CHANNEL"], current_app.config["CHAINCODE"],
                            current_app.config["MVCC_RETRIES"])  # fmt: skip
+
+
+def offline_for(user: users.User, certificate: bytes) -> OfflineTransactions:
+    """Transactions created by ``certificate`` (a browser key of ``user``), signed by that key, submitted by the
+    organisation's service identity; reads they need are made as ``user``. Use it in a ``with`` block."""
+    pool = current_app.extensions["gateways"]
+    service = users.service_user(SUBMITTER, "auditor")
+    return OfflineTransactions(pool.offline_gateway(certificate),
+                               pool.gateway(service.enrollment_id, service.certificate, service.signing_key),
+                               current_app.config["CHANNEL"], current_app.config["CHAINCODE"],
+                               logistics=lambda: logistics_for(user))  # fmt: skip
 
 
 def init_app(app: Flask) -> None:

@@ -34,6 +34,8 @@ DEFAULTS = {
     "TOKEN_TTL_SECONDS": 12 * 3600,
     # Idempotency keys are remembered this long.
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # A transaction signed in a browser must get its signatures within this many seconds of being prepared.
+    "OFFLINE_TTL_SECONDS": 300,
     # A submit that hits an MVCC read conflict is retried this many times before it is reported.
     "MVCC_RETRIES": 3,
     # Largest request body accepted (an EPCIS document of the largest allowed size fits).

@@ -1,9 +1,10 @@
-"""A client for the Fabric CA REST API: register an identity, enrol it with a locally made key.
+"""A client for the Fabric CA REST API: register an identity, enrol it, re-enrol it for a key held elsewhere.
 
-Written here because no maintained Python client exists (``fabric-sdk-py`` is Fabric 1.4 only). Only the two
-calls the gateway needs are implemented, as Fabric CA 1.5 defines them (``lib/serverregister.go``,
-``lib/serverenroll.go``): registration is authorised by a token signed with the registrar's key, enrolment by the
-identity's own secret. The private key never leaves this process.
+Written here because no maintained Python client exists (``fabric-sdk-py`` is Fabric 1.4 only). Only the calls the
+gateway needs are implemented, as Fabric CA 1.5 defines them (``lib/serverregister.go``, ``lib/serverenroll.go``):
+registration is authorised by a token signed with the registrar's key, enrolment by the identity's own secret,
+re-enrolment by a token signed with the identity's current key. Private keys made here never leave this process;
+re-enrolment takes a certificate request signed by whoever holds the new key (a browser, say).
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ def _low_s_signature(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
     return encode_dss_signature(r, min(s, _P256_ORDER - s))
 
 
+def _token(identity: Enrollment, method: str, path: str, body: bytes) -> str:
+    """Fabric CA's token: base64(cert) "." base64(signature of "METHOD.b64(path).b64(body).b64(cert)")."""
+    cert = _b64(identity.certificate)
+    payload = f"{method}.{_b64(path.encode())}.{_b64(body)}.{cert}".encode()
+    return f"{cert}.{_b64(_low_s_signature(identity.private_key, payload))}"
+
+
 class FabricCA:
     """One organisation's CA at ``url`` (``https://host:port``), whose TLS root is the PEM file ``tls_ca_file``."""
 
@@ -81,11 +89,7 @@ class FabricCA:
         }  # fmt: skip
         path = "/api/v1/register"
         encoded = json.dumps(body).encode()
-        # Fabric CA's token: base64(cert) "." base64(signature of "POST.b64(path).b64(body).b64(cert)").
-        cert = _b64(registrar.certificate)
-        payload = f"POST.{_b64(path.encode())}.{_b64(encoded)}.{cert}".encode()
-        token = f"{cert}.{_b64(_low_s_signature(registrar.private_key, payload))}"
-        self._post(path, encoded, headers={"Authorization": token})
+        self._post(path, encoded, headers={"Authorization": _token(registrar, "POST", path, encoded)})
         return secret
 
     def enroll(self, enrollment_id: str, secret: str) -> Enrollment:
@@ -97,3 +101,14 @@ class FabricCA:
         body = {"certificate_request": csr.public_bytes(serialization.Encoding.PEM).decode(), "caname": self.ca_name}
         result = self._post("/api/v1/enroll", json.dumps(body).encode(), auth=(enrollment_id, secret))
         return Enrollment(base64.b64decode(result["Cert"]), key)
+
+    def reenroll(self, current: Enrollment, csr_pem: bytes) -> bytes:
+        """A new certificate (PEM) for the identity ``current`` authenticates, for the key of ``csr_pem``.
+
+        The CA checks the request's signature and that its common name is the enrolment ID; the new certificate
+        carries the identity's registered ``ecert`` attributes (its ``role``), as the first one does.
+        """
+        path = "/api/v1/reenroll"
+        encoded = json.dumps({"certificate_request": csr_pem.decode(), "caname": self.ca_name}).encode()
+        result = self._post(path, encoded, headers={"Authorization": _token(current, "POST", path, encoded)})
+        return base64.b64decode(result["Cert"])

@@ -1,5 +1,7 @@
 """One gRPC channel to the organisation's peer per process, and one Gateway per signed-in user over it.
 
+Gateways for keys held elsewhere (browsers) have no signer and are made per use over the same channel.
+
 A Gateway is cheap but owns a commit-watcher thread, so the pool keeps the most recently used ones and closes the
 rest. The channel opens on first use, after a forking server has forked.
 """
@@ -11,7 +13,7 @@ from collections import OrderedDict
 
 import grpc
 
-from .fabric import Gateway, X509Identity, connect, new_grpc_channel, new_private_key_signer
+from .fabric import Gateway, X509Identity, connect, new_grpc_channel, new_private_key_signer, none
 from .organization import Organization
 
 MAX_GATEWAYS = 32
@@ -46,6 +48,14 @@ class GatewayPool:
             while len(self._gateways) > self.size:
                 self._gateways.popitem(last=False)[1].close()
             return gateway
+
+    def offline_gateway(self, certificate: bytes) -> Gateway:
+        """A Gateway acting as ``certificate`` with no signer and hash ``none``: its requests are signed elsewhere.
+
+        It opens no stream and holds no thread, so one is made per use; close it when done.
+        """
+        identity = X509Identity(self.organization.msp_id, certificate)
+        return connect(identity, channel=self._grpc_channel(), hash=none)
 
     def close(self) -> None:
         """Close every Gateway and the channel."""

@@ -90,16 +90,19 @@ def ensure_admin(gateway: GatewayProcess) -> str:
 def seed_demo(processes: list[GatewayProcess]) -> list[str]:
     """Record the demo story (``app/demo.py``) as each organisation's admin; returns what was done."""
     from . import create_app, demo, users
-    from .auth import ledger_for
+    from .auth import ledger_for, logistics_for
+    from .documents import DocumentStore
 
-    apps, ledgers = [], {}
+    apps, members = [], {}
     try:
         for gateway in processes:
             app = create_app(gateway.config())
             apps.append(app)
             with app.app_context():
-                ledgers[gateway.org] = ledger_for(users.authenticate(ADMIN, _admin_password(gateway)))
-        return demo.seed(ledgers)
+                admin = users.authenticate(ADMIN, _admin_password(gateway))
+                members[gateway.org] = demo.Member(ledger_for(admin), logistics_for(admin), admin.signing_key(),
+                                                   DocumentStore(app.config["DOCUMENTS_PATH"]))  # fmt: skip
+        return demo.seed(members)
     finally:
         for app in apps:
             app.extensions["gateways"].close()

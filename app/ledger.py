@@ -307,3 +307,129 @@ class LogisticsLedger(_ContractLedger):
             if "no such" in (err.chaincode_message or "") or "not found" in (err.chaincode_message or ""):
                 raise LedgerError("NOT_FOUND", f"no block for {argument} on {self._channel}", 404) from None
             raise _from_gateway_error(err) from None
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One transaction to be signed by a key the gateway does not hold: where it goes and what it carries."""
+
+    contract: str
+    name: str
+    arguments: tuple[str, ...]
+    endorsing_organizations: tuple[str, ...] | None = None
+
+
+def _parameter(params: dict, name: str, kind: type | tuple[type, ...]):
+    value = params.get(name)
+    if not isinstance(value, kind):
+        raise LedgerError("INVALID_ARGUMENT", f"parameter {name!r} is missing or not of the right type", 400)
+    return value
+
+
+def _register_product(params: dict, _logistics) -> Invocation:
+    return Invocation("provenance", "RegisterProductClass", (json.dumps(_parameter(params, "product", dict)),))
+
+
+def _capture_events(params: dict, _logistics) -> Invocation:
+    return Invocation("provenance", "CaptureEvents", (json.dumps(_parameter(params, "events", list)),))
+
+
+def _record_milestone(params: dict, logistics) -> Invocation:
+    shipment = _parameter(params, "shipment", str)
+    return Invocation(CONTRACT, "RecordMilestone", (shipment, json.dumps(_parameter(params, "milestone", dict))),
+                      tuple(logistics().endorsers(shipment)))  # fmt: skip
+
+
+def _sign_document(params: dict, logistics) -> Invocation:
+    """The creator signs: the browser key that signed the payload is the transaction's creator, so no certificate."""
+    document, version = _parameter(params, "document", str), _parameter(params, "version", int)
+    arguments = (document, str(version), _parameter(params, "signature", str),
+                 json.dumps(_parameter(params, "statement", dict)), "")  # fmt: skip
+    return Invocation(CONTRACT, "SignDocument", arguments, tuple(logistics().endorsers(shipment_of(document))))
+
+
+OFFLINE_TRANSACTIONS = {"RegisterProductClass": _register_product, "CaptureEvents": _capture_events,
+                        "RecordMilestone": _record_milestone, "SignDocument": _sign_document}  # fmt: skip
+"""The transactions a browser-held key may sign, by function name: each builds its ``Invocation`` from the request's
+parameters; shipment writes read the shipment first (as the signed-in user, through ``logistics()``) for the
+organisations its key-level endorsement policy names.
+
+===================== =================================================================
+transaction           parameters
+===================== =================================================================
+RegisterProductClass  ``product``
+CaptureEvents         ``events``
+RecordMilestone       ``shipment``, ``milestone``
+SignDocument          ``document``, ``version``, ``signature`` (base64, of the document's signing payload),
+                      ``statement``
+===================== ================================================================="""
+
+
+class OfflineTransactions:
+    """Transactions whose creator's key is held elsewhere (a browser): the gateway builds, endorses and submits,
+    the key holder signs the proposal and the transaction (and, for SignDocument, the document's payload first).
+
+    ``unsigned`` is a Gateway of the key's certificate connected without a signer and with hash ``none``, so the
+    "digest" to sign is the whole message (WebCrypto hashes it itself). ``service`` is the organisation's own
+    service identity: it submits the signed transaction and waits for its commit. ``logistics()`` gives the signed-in
+    user's ``LogisticsLedger`` for the reads some invocations need. No MVCC retries here: a retry needs new signatures.
+    """
+
+    def __init__(self, unsigned: Gateway, service: Gateway, channel: str, chaincode: str, logistics=None):
+        self._unsigned, self._service = unsigned, service
+        self._channel, self._chaincode, self._logistics = channel, chaincode, logistics
+
+    def invocation(self, name: str, params: dict) -> Invocation:
+        """The invocation of ``name`` with ``params``; INVALID_ARGUMENT for a transaction not signable offline."""
+        build = OFFLINE_TRANSACTIONS.get(name)
+        if build is None:
+            raise LedgerError("INVALID_ARGUMENT", f"{name} cannot be signed in the browser; these can: "
+                              f"{', '.join(sorted(OFFLINE_TRANSACTIONS))}", 400)  # fmt: skip
+        return build(params, self._logistics)
+
+    def propose(self, invocation: Invocation) -> tuple[str, bytes, bytes]:
+        """Build the proposal: its transaction ID, its bytes to keep, and the message the key holder signs."""
+        contract = self._unsigned.get_network(self._channel).get_contract(self._chaincode, invocation.contract)
+        proposal = contract.new_proposal(invocation.name, arguments=invocation.arguments,
+                                         endorsing_organizations=invocation.endorsing_organizations)  # fmt: skip
+        return proposal.transaction_id, proposal.bytes(), proposal.digest()
+
+    def endorse(self, proposal_bytes: bytes, signature: bytes) -> tuple[bytes, bytes]:
+        """Endorse the signed proposal: the prepared transaction's bytes to keep and the message to sign next."""
+        for unreachable in range(_ENDORSER_RETRIES + 1):
+            try:
+                transaction = self._unsigned.new_signed_proposal(proposal_bytes, signature).endorse()
+                return transaction.bytes(), transaction.digest()
+            except EndorseError as err:
+                # As in _submit: endorsers not reachable yet; the same signed proposal can be sent again.
+                if not err.connection_error or unreachable == _ENDORSER_RETRIES:
+                    raise _from_gateway_error(err) from None
+                time.sleep(unreachable + 1)
+            except GatewayError as err:
+                raise _from_gateway_error(err) from None
+        raise AssertionError("unreachable")
+
+    def submit(self, transaction_bytes: bytes, signature: bytes) -> tuple[dict, int]:
+        """Submit the signed transaction and wait for its commit: the transaction's result and its block number."""
+        try:
+            submitted = self._service.new_signed_transaction(transaction_bytes, signature).submit()
+            status = submitted.get_status()
+        except GatewayError as err:
+            raise _from_gateway_error(err) from None
+        if status.code_name == _MVCC:
+            raise LedgerError("CONFLICT", f"{_MVCC}: another transaction changed the same records first; nothing "
+                              "was written, sign again", 409, status.transaction_id)  # fmt: skip
+        if not status.successful:
+            raise LedgerError("INVALID_TRANSACTION", f"committed as invalid: {status.code_name}", 502,
+                              status.transaction_id)  # fmt: skip
+        return json.loads(submitted.result or b"null"), status.block_number
+
+    def close(self) -> None:
+        """Close the unsigned Gateway (the service Gateway is shared and stays open)."""
+        self._unsigned.close()
+
+    def __enter__(self) -> OfflineTransactions:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()

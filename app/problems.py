@@ -10,6 +10,7 @@ from apiflask import HTTPError
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .browser_keys import SigningRefused
 from .documents import CorruptDocument, DocumentRejected
 from .evidence.bundle import EvidenceUnavailable
 from .exchange import ExchangeError
@@ -60,7 +61,7 @@ def _render(status: int, detail: str, code: str | None = None, headers: dict | N
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers for HTTP, validation, ledger, document, exchange, user and CA errors."""
+    """Register the handlers for HTTP, validation, ledger, document, exchange, browser-signing, user and CA errors."""
 
     @app.error_processor
     def _http_error(error: HTTPError):
@@ -79,8 +80,9 @@ def init_app(app: Flask) -> None:
                        endorsers=error.details)  # fmt: skip
 
     @app.errorhandler(DocumentRejected)
+    @app.errorhandler(SigningRefused)
     @app.errorhandler(ExchangeError)
-    def _coded_error(error: DocumentRejected | ExchangeError):
+    def _coded_error(error: DocumentRejected | ExchangeError | SigningRefused):
         return _render(error.status, error.message, error.code)
 
     @app.errorhandler(EvidenceUnavailable)

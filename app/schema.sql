@@ -34,3 +34,28 @@ CREATE TABLE IF NOT EXISTS exchange_request (
     tx_id TEXT PRIMARY KEY,                -- a partner gateway's signed proposal (app/exchange.py): accepted once
     seen_at REAL NOT NULL
 );
+
+-- Public keys that users' browsers hold the private halves of (WebCrypto, non-extractable), with the certificates
+-- the organisation's CA issued for them (app/browser_keys.py). No private key of a browser is ever here.
+CREATE TABLE IF NOT EXISTS browser_key (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    key_id TEXT UNIQUE NOT NULL,           -- hex SHA-256 of the public key (SubjectPublicKeyInfo, DER)
+    certificate TEXT NOT NULL,             -- PEM, issued by re-enrolment: same enrolment ID and role as the user
+    label TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+-- Transactions a browser key signs step by step (app/offline.py): what waits for the browser's next signature.
+CREATE TABLE IF NOT EXISTS offline_transaction (
+    id TEXT PRIMARY KEY,                   -- random and unguessable; only its owner can use it anyway
+    user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    browser_key_id INTEGER NOT NULL REFERENCES browser_key (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,                    -- the transaction function
+    transaction_id TEXT NOT NULL,
+    stage TEXT NOT NULL,                   -- proposal, endorsing, transaction, submitting, committed, failed
+    message BLOB,                          -- proposal or prepared transaction (gateway protos) being signed
+    outcome TEXT,                          -- JSON: the committed result, or the error that ended it
+    expires_at REAL NOT NULL,
+    created_at REAL NOT NULL
+);

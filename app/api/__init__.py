@@ -4,4 +4,4 @@ from apiflask import APIBlueprint
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 
-from . import accounts, logistics, provenance  # noqa: E402,F401  (routes register themselves on bp)
+from . import accounts, logistics, offline, provenance  # noqa: E402,F401  (routes register themselves on bp)

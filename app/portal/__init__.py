@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
-from . import routes  # noqa: E402,F401
+from . import logistics, routes, signing  # noqa: E402,F401

@@ -7,6 +7,8 @@ after the organisation's peer has committed it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -28,6 +30,8 @@ def browser():
     options.binary_location = CHROMIUM
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
         options.add_argument(argument)
+    # Every request the browser sends is in the performance log, so a test can see what left the browser.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(WAIT)
     try:
@@ -111,6 +115,17 @@ class Portal:
         self.open("/portal/events")
         self.fill("document", document)
         self.submit("capture")
+
+
+def posted(driver) -> list[tuple[str, str]]:
+    """(URL, body) of every POST the browser sent since the last call (from Chromium's performance log)."""
+    sent = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent" and message["params"]["request"]["method"] == "POST":
+            request = message["params"]["request"]
+            sent.append((request["url"], request.get("postData", "")))
+    return sent
 
 
 @pytest.fixture(scope="session")
