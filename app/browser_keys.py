@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 from .db import get_db
+from .errors import CodedError
 from .fabric import normalize_der_signature, p1363_to_der
 from .fabric_ca import Enrollment
 from .users import User
@@ -39,15 +40,8 @@ ATTRIBUTES_OID = x509.ObjectIdentifier("1.2.3.4.5.6.7.8.1")
 MAX_KEYS_PER_USER = 10
 
 
-class SigningRefused(Exception):
+class SigningRefused(CodedError):
     """A key, certificate request or signature from a browser is refused; nothing was stored or sent on."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -33,21 +33,15 @@ from pathlib import Path
 
 import filetype
 
+from .errors import CodedError
+
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # Names a declared type may have besides its registered one.
 _ALIASES = {"text/xml": "application/xml", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 
 
-@dataclass
-class DocumentRejected(ValueError):
+class DocumentRejected(CodedError):
     """An upload that is not accepted; nothing was stored or anchored. ``code`` and ``status`` as in the table."""
-
-    code: str
-    message: str
-    status: int
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2
 from google.protobuf.message import DecodeError
 
+from .errors import CodedError
 from .ledger import CONTRACT
 
 HEADER = "Fabric-Proposal"
@@ -45,16 +46,8 @@ SERVICE_USER = "exchange"
 """The gateway's own identity for signing requests to partners: an auditor (reads only) of its organisation."""
 
 
-@dataclass
-class ExchangeError(Exception):
+class ExchangeError(CodedError):
     """A refused or failed exchange; ``code``, ``status`` and ``message`` go into the problem document."""
-
-    code: str
-    message: str
-    status: int
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from fabric_protos.gateway import gateway_pb2
 
+from .errors import CodedError
 from .fabric import CommitError, Contract, EndorseError, Gateway, GatewayError, normalize_der_signature
 
 _STATUS = {"INVALID_ARGUMENT": 400, "INVALID_SIGNATURE": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "LIMIT_EXCEEDED": 413}
@@ -47,17 +48,12 @@ CONTRACT = "logistics"
 
 
 @dataclass
-class LedgerError(Exception):
+class LedgerError(CodedError):
     """A ledger call failed; ``code`` and ``status`` as in the module's table."""
 
-    code: str
-    message: str
     status: int
     transaction_id: str | None = None
     details: list = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
 
 
 def _from_gateway_error(err: GatewayError) -> LedgerError:

@@ -10,10 +10,9 @@ from apiflask import HTTPError
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .browser_keys import SigningRefused
-from .documents import CorruptDocument, DocumentRejected
+from .documents import CorruptDocument
+from .errors import CodedError
 from .evidence.bundle import EvidenceUnavailable
-from .exchange import ExchangeError
 from .fabric_ca import CAError
 from .ledger import LedgerError
 from .users import UserError
@@ -79,10 +78,8 @@ def init_app(app: Flask) -> None:
         return _render(error.status, error.message, error.code, transactionId=error.transaction_id,
                        endorsers=error.details)  # fmt: skip
 
-    @app.errorhandler(DocumentRejected)
-    @app.errorhandler(SigningRefused)
-    @app.errorhandler(ExchangeError)
-    def _coded_error(error: DocumentRejected | ExchangeError | SigningRefused):
+    @app.errorhandler(CodedError)
+    def _coded_error(error: CodedError):  # uploads, partner exchanges, browser signing
         return _render(error.status, error.message, error.code)
 
     @app.errorhandler(EvidenceUnavailable)

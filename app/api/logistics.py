@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 
-from .. import exchange, users
+from .. import document_files as files, exchange, users
 from ..auth import logistics_for, token_auth
 from ..db import get_db
-from ..documents import DocumentStore, inspect
-from ..evidence import bundle as evidence
+from ..documents import inspect
 from ..idempotency import idempotent
 from ..ledger import LedgerError
 from . import bp
@@ -28,10 +27,6 @@ WRITERS = ["admin", "operator"]
 
 def _ledger():
     return logistics_for(caller())
-
-
-def _store() -> DocumentStore:
-    return DocumentStore(current_app.config["DOCUMENTS_PATH"])
 
 
 def _page_headers(endpoint: str, page: dict, body: dict, **values) -> dict:
@@ -100,7 +95,7 @@ def upload_document(shipment_id, upload):
         document["filename"] = filename
     if upload.get("roles"):
         document["roles"] = json.loads(upload["roles"])
-    with _store().staged(checked.data) as staged:
+    with files.store().staged(checked.data) as staged:
         record = _ledger().anchor_document(document)
         staged.commit()
     location = url_for(".get_document_version", document_id=record["id"], version=record["version"])
@@ -144,37 +139,7 @@ def get_document_version(document_id, version):
 def get_document_content(document_id, version):
     ledger = _ledger()
     record = ledger.document(document_id, version)
-    data = _store().get(record["sha256"])
-    if data is None:
-        data = _fetch_from_partner(record)
-    return _content_response(record, data)
-
-
-def _content_response(record: dict, data: bytes) -> Response:
-    response = Response(data, mimetype=record["contentType"])
-    response.headers["ETag"] = f'"{record["sha256"]}"'
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"  # a version's bytes never change
-    name = record.get("filename") or f"{record['id'].replace(':', '-')}-v{record['version']}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name.replace(chr(34), "")}"'
-    return response
-
-
-def _fetch_from_partner(record: dict) -> bytes:
-    """The bytes from the anchoring organisation's gateway, checked against the anchored hash, then stored."""
-    anchored_by = record["anchoredBy"]
-    if anchored_by == current_app.extensions["organization"].msp_id:
-        raise exchange.ExchangeError("DOCUMENT_BYTES_NOT_HERE", f"this gateway anchored {record['id']} version "
-                                     f"{record['version']} but no longer has its bytes", 404)  # fmt: skip
-    base_url = current_app.config["PARTNER_GATEWAYS"].get(anchored_by)
-    if not base_url:
-        raise exchange.ExchangeError("PARTNER_UNKNOWN", f"no gateway of {anchored_by} is configured "
-                                     "(PARTNER_GATEWAYS)", 503)  # fmt: skip
-    service = users.service_user(exchange.SERVICE_USER, "auditor")
-    request = logistics_for(service).signed_document_request(record["id"], record["version"], service.signing_key())
-    data = exchange.fetch(base_url, record["id"], record["version"], request, record["sha256"],
-                          current_app.config["EXCHANGE_TIMEOUT_SECONDS"])  # fmt: skip
-    _store().put(data)
-    return data
+    return files.content_response(record, files.document_bytes(record))
 
 
 @bp.get("/exchange/documents/<document_id>/versions/<int:version>/content")
@@ -202,12 +167,12 @@ def exchange_document_content(document_id, version):
             raise
         raise exchange.ExchangeError("EXCHANGE_REQUEST_REFUSED", "this organisation's peer refused the signed "
                                      f"proposal: {err.message}", 403) from None  # fmt: skip
-    data = _store().get(record["sha256"])
+    data = files.store().get(record["sha256"])
     if data is None:
         raise exchange.ExchangeError("DOCUMENT_BYTES_NOT_HERE", f"this gateway has no bytes of {document_id} "
                                      f"version {version}", 404)  # fmt: skip
     current_app.logger.info("document %s v%s sent to %s", document_id, version, facts.msp_id)
-    return _content_response(record, data)
+    return files.content_response(record, data)
 
 
 @bp.get("/documents/<document_id>/versions/<int:version>/signing-payload")
@@ -264,13 +229,4 @@ def inbox(page):
 def get_evidence(document_id, version):
     ledger = _ledger()
     record = ledger.document(document_id, version)
-    data = _store().get(record["sha256"])
-    if data is None:
-        data = _fetch_from_partner(record)
-    config = current_app.config
-    body = evidence.build(ledger, record, data, generated_by=current_app.extensions["organization"].msp_id,
-                          channel=config["CHANNEL"], chaincode=config["CHAINCODE"])  # fmt: skip
-    response = current_app.response_class(json.dumps(body, indent=1), mimetype="application/json")
-    name = f"{record['id'].replace(':', '-')}-v{record['version']}-evidence.json"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return files.evidence_response(ledger, record)

@@ -9,17 +9,15 @@ signs the payload, the proposal and the transaction; the gateway never holds tha
 from __future__ import annotations
 
 import hashlib
-import json
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..api.logistics import _content_response, _fetch_from_partner  # one way to serve a document's checked bytes
+from .. import document_files as files
 from ..auth import logistics_for
-from ..documents import DocumentRejected, DocumentStore, inspect
-from ..evidence import bundle as evidence
+from ..documents import DocumentRejected, inspect
 from ..ledger import LedgerError
 from . import bp, drawing
 from .forms import DocumentForm, MilestoneForm, ShipmentForm
@@ -124,7 +122,7 @@ def upload_document(shipment_id: str):
                     "contentType": checked.content_type, "size": checked.size}  # fmt: skip
         if file.filename:
             document["filename"] = file.filename[-200:]
-        with DocumentStore(config["DOCUMENTS_PATH"]).staged(checked.data) as staged:
+        with files.store().staged(checked.data) as staged:
             record = _ledger().anchor_document(document)
             staged.commit()
     except DocumentRejected as err:
@@ -180,10 +178,7 @@ def latest_document(document_id: str):
 def document_content(document_id: str, version: int):
     """The document's bytes, checked against the anchored SHA-256 (fetched from the anchoring gateway if needed)."""
     record = _ledger().document(document_id, version)
-    data = DocumentStore(current_app.config["DOCUMENTS_PATH"]).get(record["sha256"])
-    if data is None:
-        data = _fetch_from_partner(record)
-    return _content_response(record, data)
+    return files.content_response(record, files.document_bytes(record))
 
 
 @bp.get("/documents/<document_id>/versions/<int:version>/evidence")
@@ -192,14 +187,7 @@ def document_evidence(document_id: str, version: int):
     """The evidence bundle of a version, to check offline with ``python -m app.evidence.verify``."""
     ledger = _ledger()
     record = ledger.document(document_id, version)
-    data = DocumentStore(current_app.config["DOCUMENTS_PATH"]).get(record["sha256"]) or _fetch_from_partner(record)
-    config = current_app.config
-    body = evidence.build(ledger, record, data, generated_by=_msp(), channel=config["CHANNEL"],
-                          chaincode=config["CHAINCODE"])  # fmt: skip
-    response = current_app.response_class(json.dumps(body, indent=1), mimetype="application/json")
-    name = f"{record['id'].replace(':', '-')}-v{record['version']}-evidence.json"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return files.evidence_response(ledger, record)
 
 
 def statement_from(form) -> dict:
