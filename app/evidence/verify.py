@@ -479,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m app.evidence.verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", help="the evidence bundle (JSON) to check")
-    parser.add_argument("--trust", nargs="+", default=[], metavar="CA_PEM",
-                        help="CA certificates obtained independently; every chain must end at one of them")
+    parser.add_argument("--trust", nargs="+", action="extend", default=[], metavar="CA_PEM",
+                        help="CA certificates obtained independently; every chain must end at one of them "
+                             "(repeat the option or list several files)")
     args = parser.parse_args(argv)
     try:
         with open(args.bundle, "rb") as file:

@@ -75,6 +75,11 @@ def test_the_verifier_accepts_a_genuine_bundle_offline(tmp_path, genuine, fabric
     roots = [fabric_network.layout.ca_cert(org) for org in fabric_network.topology.organizations]
     anchored = run_verifier(tmp_path, genuine, *roots)
     assert anchored.returncode == 0, anchored.stdout
+    repeated = [sys.executable, "-m", "app.evidence.verify", str(tmp_path / "bundle.json")]
+    for root in roots:  # --trust a --trust b ... means the same as --trust a b ...
+        repeated += ["--trust", str(root)]
+    again = subprocess.run(repeated, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, check=False)
+    assert again.returncode == 0, again.stdout
 
 
 def test_the_verifier_refuses_a_bundle_whose_cas_are_not_the_trusted_ones(tmp_path, genuine, fabric_network):
