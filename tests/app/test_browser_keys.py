@@ -10,14 +10,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fabric_protos.common import common_pb2
-from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import transaction_pb2
 
 from app.db import get_db
 from chaincode.supplychain.provenance.access import certificate_attributes
 from tests.app.story import Story
-from tests.app.webcrypto import BrowserKeyHolder, certify, sign_offline
+from tests.app.webcrypto import BrowserKeyHolder, certify, creator_of, sign_offline
 
 pytestmark = pytest.mark.fabric
 
@@ -28,17 +25,6 @@ def producer(api):
     client = api("Producer", "operator", fresh=True)
     holder = BrowserKeyHolder()
     return client, holder, certify(client, holder)
-
-
-def creator_of(gateway_for, transaction_id: str) -> x509.Certificate:
-    """The certificate that created a committed transaction, read from the ledger through qscc."""
-    qscc = gateway_for("Producer").get_network("supplychain").get_contract("qscc")
-    processed = transaction_pb2.ProcessedTransaction.FromString(
-        qscc.evaluate_transaction("GetTransactionByID", "supplychain", transaction_id)
-    )
-    payload = common_pb2.Payload.FromString(processed.transactionEnvelope.payload)
-    creator = common_pb2.SignatureHeader.FromString(payload.header.signature_header).creator
-    return x509.load_pem_x509_certificate(identities_pb2.SerializedIdentity.FromString(creator).id_bytes)
 
 
 def test_the_ca_certifies_the_browser_key_with_the_users_name_and_role(producer, gateway_app):

@@ -1,12 +1,17 @@
-"""What a browser's WebCrypto does with an ECDSA P-256 key, for API tests: its signatures are P1363 ``r||s``."""
+"""What a browser's WebCrypto does with an ECDSA P-256 key, for API tests: its signatures are P1363 ``r||s``; and
+who really created a committed transaction."""
 
 from __future__ import annotations
 
 import base64
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from fabric_protos.common import common_pb2
+from fabric_protos.msp import identities_pb2
+from fabric_protos.peer import transaction_pb2
 
 
 class BrowserKeyHolder:
@@ -63,3 +68,14 @@ def sign_offline(client, holder: BrowserKeyHolder, key_id: str, transaction: str
     if endorsed.status_code != 200:
         return endorsed
     return client.post(f"{path}/transaction-signature", {"signature": holder.sign_b64(endorsed.json["message"])})
+
+
+def creator_of(gateway_for, transaction_id: str) -> x509.Certificate:
+    """The certificate that created a committed transaction, read from the ledger through qscc."""
+    qscc = gateway_for("Producer").get_network("supplychain").get_contract("qscc")
+    processed = transaction_pb2.ProcessedTransaction.FromString(
+        qscc.evaluate_transaction("GetTransactionByID", "supplychain", transaction_id)
+    )
+    payload = common_pb2.Payload.FromString(processed.transactionEnvelope.payload)
+    creator = common_pb2.SignatureHeader.FromString(payload.header.signature_header).creator
+    return x509.load_pem_x509_certificate(identities_pb2.SerializedIdentity.FromString(creator).id_bytes)

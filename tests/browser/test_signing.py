@@ -13,27 +13,14 @@ import json
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from fabric_protos.common import common_pb2
-from fabric_protos.msp import identities_pb2
-from fabric_protos.peer import transaction_pb2
 
 from tests.app.story import Story
+from tests.app.webcrypto import creator_of
 from tests.browser.conftest import posted
 
 pytestmark = pytest.mark.fabric
 
 ALLOWED_FIELDS = {"publicKey", "signature", "label", "keyId", "transaction", "parameters"}
-
-
-def creator_of(gateway_for, transaction_id: str) -> x509.Certificate:
-    """The certificate that created a committed transaction, read back from the ledger through qscc."""
-    qscc = gateway_for("Producer").get_network("supplychain").get_contract("qscc")
-    processed = transaction_pb2.ProcessedTransaction.FromString(
-        qscc.evaluate_transaction("GetTransactionByID", "supplychain", transaction_id)
-    )
-    payload = common_pb2.Payload.FromString(processed.transactionEnvelope.payload)
-    creator = common_pb2.SignatureHeader.FromString(payload.header.signature_header).creator
-    return x509.load_pem_x509_certificate(identities_pb2.SerializedIdentity.FromString(creator).id_bytes)
 
 
 def signing_status(page, form: str) -> tuple[str, str]:
