@@ -21,6 +21,7 @@ from ..documents import DocumentRejected, inspect
 from ..ledger import LedgerError
 from . import bp, drawing
 from .forms import DocumentForm, MilestoneForm, ShipmentForm
+from .guards import flash_form_errors, writer_only
 
 CONDITIONS = ("good", "damaged", "partial")
 
@@ -56,9 +57,8 @@ def shipments():
     """The shipments the organisation is a party to, and the form to create one (as the shipper)."""
     form = ShipmentForm()
     if form.validate_on_submit():
-        if not current_user.can_write:
-            flash(f"role {current_user.role} reads but does not write", "error")
-            return redirect(url_for(".shipments"))
+        if (denied := writer_only(url_for(".shipments"))) is not None:
+            return denied
         try:
             created = _ledger().create_shipment(form.shipment(_msp()))
         except LedgerError as err:
@@ -90,9 +90,9 @@ def record_milestone(shipment_id: str):
     """Record a milestone with the user's account key (a carrier's)."""
     form = MilestoneForm()
     if not form.validate():
-        flash("; ".join(f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items()), "error")
-    elif not current_user.can_write:
-        flash(f"role {current_user.role} reads but does not write", "error")
+        flash_form_errors(form)
+    elif (denied := writer_only(url_for(".shipment", shipment_id=shipment_id))) is not None:
+        return denied
     else:
         try:
             _ledger().record_milestone(shipment_id, form.milestone())
@@ -109,11 +109,10 @@ def upload_document(shipment_id: str):
     """Upload a document: checked, anchored on the ledger as its kind's next version, then kept by its hash."""
     form = DocumentForm()
     if not form.validate():
-        flash("; ".join(f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        flash_form_errors(form)
         return redirect(url_for(".shipment", shipment_id=shipment_id))
-    if not current_user.can_write:
-        flash(f"role {current_user.role} reads but does not write", "error")
-        return redirect(url_for(".shipment", shipment_id=shipment_id))
+    if (denied := writer_only(url_for(".shipment", shipment_id=shipment_id))) is not None:
+        return denied
     config, file = current_app.config, form.file.data
     try:
         checked = inspect(file.read(), file.mimetype, None, max_bytes=config["DOCUMENT_MAX_BYTES"],
@@ -214,9 +213,8 @@ def statement_from(form) -> dict:
 def sign_document(document_id: str, version: int):
     """Sign with the user's account key (server-held): the gateway signs the payload and the transaction."""
     back = url_for(".document", document_id=document_id, version=version)
-    if not current_user.can_write:
-        flash(f"role {current_user.role} reads but does not write", "error")
-        return redirect(back)
+    if (denied := writer_only(back)) is not None:
+        return denied
     try:
         _ledger().sign_with_key(document_id, version, current_user.signing_key(), statement_from(request.form),
                                 request.form.get("party") or None)  # fmt: skip

@@ -14,6 +14,7 @@ from ..auth import ledger_for
 from ..fabric_ca import CAError
 from ..ledger import LedgerError
 from . import bp, drawing
+from .guards import writer_only
 from .forms import EventsForm, LoginForm, LookupForm, ProductForm, RecallForm, UserForm
 
 
@@ -22,10 +23,7 @@ def _code(code: str) -> str:
 
 
 def _writer_only():
-    if not current_user.can_write:
-        flash(f"role {current_user.role} reads but does not write", "error")
-        return redirect(url_for(".home"))
-    return None
+    return writer_only(url_for(".home"))
 
 
 @bp.app_template_filter("item_url")

@@ -61,17 +61,17 @@ def actor(fabric_network, gateway_for, gateway_app, new_user, settle):
     return make
 
 
+def packed_case(producer: Actor) -> Story:
+    """A fresh case of three eggs (product class kept at 1..8 °C), packed and held by the Producer."""
+    story = Story()
+    producer.submit("RegisterProductClass", json.dumps({**story.product(), "producer": "ProducerMSP"}),
+                    contract=producer.provenance)  # fmt: skip
+    producer.submit("CaptureEvents", json.dumps(Story.document(story.commission(), story.pack())),
+                    contract=producer.provenance)  # fmt: skip
+    return story
+
+
 @pytest.fixture
 def goods(actor):
-    """``goods()``: a fresh case of three eggs (product class kept at 1..8 °C), packed and held by the Producer."""
-
-    def make() -> Story:
-        story = Story()
-        producer = actor("Producer")
-        producer.submit("RegisterProductClass", json.dumps({**story.product(), "producer": "ProducerMSP"}),
-                        contract=producer.provenance)  # fmt: skip
-        producer.submit("CaptureEvents", json.dumps(Story.document(story.commission(), story.pack())),
-                        contract=producer.provenance)  # fmt: skip
-        return story
-
-    return make
+    """``goods()``: a fresh case packed and held by the Producer (see ``packed_case``)."""
+    return lambda: packed_case(actor("Producer"))

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from chaincode.supplychain.logistics.signatures import N
 from tests.logistics.actors import anchor_json, shipment_json
+from tests.logistics.conftest import packed_case
 
 pytestmark = pytest.mark.fabric
 
@@ -23,15 +24,8 @@ ENDORSERS = ["LogisticsMSP", "ProducerMSP"]
 @pytest.fixture(scope="module")
 def shipment(actor):
     """A shipment from the Producer to the Retailer through Logistics, of a case nobody else ships."""
-    from tests.app.story import Story
-
-    story = Story()
     producer = actor("Producer")
-    producer.submit("RegisterProductClass", json.dumps({**story.product(), "producer": "ProducerMSP"}),
-                    contract=producer.provenance)  # fmt: skip
-    producer.submit("CaptureEvents", json.dumps(Story.document(story.commission(), story.pack())),
-                    contract=producer.provenance)  # fmt: skip
-    return producer.submit("CreateShipment", shipment_json([story.case]))
+    return producer.submit("CreateShipment", shipment_json([packed_case(producer).case]))
 
 
 def anchor(actor, shipment: dict, kind: str, by: str = "Producer", **fields) -> dict:
